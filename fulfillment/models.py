@@ -1,0 +1,102 @@
+"""Kernel models: staff users with their tier, specialties and language; the timeline base."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+from .actors import ActorKind
+from .tiers import Specialty, Tier
+
+
+class User(AbstractUser):
+    """A staff member. ``tier`` places them on the ladder; admins are superusers."""
+
+    tier = models.PositiveSmallIntegerField(
+        _("tier"),
+        choices=Tier.choices,
+        null=True,
+        blank=True,
+        help_text=_("Place on the escalation ladder. Empty for accounts that work no inquiries."),
+    )
+    language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tier__isnull=True) | models.Q(tier__in=Tier.values),
+                name="user_tier_valid",
+            ),
+        ]
+
+    @property
+    def role_label(self) -> str:
+        if self.tier:
+            return str(Tier(self.tier).label)
+        return str(_("Administrator")) if self.is_superuser else str(_("No role"))
+
+
+class StaffSpecialty(models.Model):
+    """A specialist covers one or more areas."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="specialties")
+    specialty = models.CharField(_("specialty"), max_length=20, choices=Specialty.choices)
+
+    class Meta:
+        verbose_name = _("staff specialty")
+        verbose_name_plural = _("staff specialties")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "specialty"], name="staffspecialty_unique"),
+            models.CheckConstraint(condition=models.Q(specialty__in=Specialty.values), name="staffspecialty_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_specialty_display()}"
+
+
+class TimelineEvent(models.Model):
+    """Base of every timeline: one append-only row per event, with its actor.
+
+    Rows are written only by the event functions of an app's ``events.py``, called by
+    services inside their transaction. Nothing updates or deletes them.
+    """
+
+    created_at = models.DateTimeField(_("time"), default=clock.now, db_index=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=12, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor"), max_length=150)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("Timeline events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Heartbeat(models.Model):
+    """Last time a periodic job ran; /healthz reports its age."""
+
+    name = models.CharField(max_length=50, unique=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return self.name

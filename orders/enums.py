@@ -1,0 +1,161 @@
+"""Choices for orders, and the ONE order transition table."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    PROCESSING = "processing", _("Processing")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    ON_HOLD = "on_hold", _("On hold")
+    CANCELLED = "cancelled", _("Cancelled")
+    RETURNED = "returned", _("Returned")
+
+
+S = OrderStatus
+
+#: The allowed moves. Services check it, the UI shows only these, the API answers 409 with them.
+#: Leaving ON_HOLD goes back to the status the order was held from (``held_from_status``).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PLACED: frozenset({S.CONFIRMED, S.ON_HOLD, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.PROCESSING, S.SHIPPED, S.ON_HOLD, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.PACKED, S.SHIPPED, S.ON_HOLD, S.CANCELLED}),
+    S.PACKED: frozenset({S.SHIPPED, S.ON_HOLD, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
+    S.DELIVERED: frozenset({S.RETURNED}),
+    S.ON_HOLD: frozenset({S.PLACED, S.CONFIRMED, S.PROCESSING, S.PACKED, S.CANCELLED}),
+    S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
+}
+
+#: Statuses in which the order has not left the building yet.
+NOT_SHIPPED = (S.PLACED, S.CONFIRMED, S.PROCESSING, S.PACKED, S.ON_HOLD)
+#: Statuses in which the order has not reached the customer yet.
+NOT_DELIVERED = (*NOT_SHIPPED, S.SHIPPED)
+#: Statuses in which an expedite still makes sense.
+EXPEDITABLE = (*NOT_SHIPPED, S.SHIPPED)
+#: Statuses that end the order's life.
+FINAL = (S.DELIVERED, S.CANCELLED, S.RETURNED)
+
+
+class OrderAction(models.TextChoices):
+    """Status actions, as buttons and (next issue) API endpoints. Each targets one status."""
+
+    CONFIRM = "confirm", _("Confirm")
+    PROCESS = "process", _("Start processing")
+    PACK = "pack", _("Mark packed")
+    SHIP = "ship", _("Mark shipped")
+    DELIVER = "deliver", _("Mark delivered")
+    HOLD = "hold", _("Put on hold")
+    RELEASE = "release", _("Release hold")
+    CANCEL = "cancel", _("Cancel order")
+    RETURN = "return", _("Mark returned")
+
+
+ACTION_TARGET: dict[str, str | None] = {
+    OrderAction.CONFIRM: S.CONFIRMED,
+    OrderAction.PROCESS: S.PROCESSING,
+    OrderAction.PACK: S.PACKED,
+    OrderAction.SHIP: S.SHIPPED,
+    OrderAction.DELIVER: S.DELIVERED,
+    OrderAction.HOLD: S.ON_HOLD,
+    OrderAction.RELEASE: None,  # back to held_from_status
+    OrderAction.CANCEL: S.CANCELLED,
+    OrderAction.RETURN: S.RETURNED,
+}
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def allowed_actions(current: str, held_from: str | None = None) -> list[str]:
+    """The actions a UI may offer for an order in ``current`` status."""
+    actions = []
+    for action, target in ACTION_TARGET.items():
+        if action == OrderAction.RELEASE:
+            if current == S.ON_HOLD and held_from and can_move(current, held_from):
+                actions.append(action)
+        elif can_move(current, target):
+            actions.append(action)
+    return actions
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", _("Unpaid")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")
+
+
+class ShipmentStatus(models.TextChoices):
+    LABEL_CREATED = "label_created", _("Label created")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Delivery problem")
+    RETURNED = "returned", _("Returned to sender")
+
+
+class ServiceLevel(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    EXPRESS = "express", _("Express")
+    OVERNIGHT = "overnight", _("Overnight")
+    FREIGHT = "freight", _("Freight")
+
+
+class Department(models.TextChoices):
+    WAREHOUSE = "warehouse", _("Warehouse")
+    SHIPPING = "shipping", _("Shipping")
+    BILLING = "billing", _("Billing")
+    TECHNICAL = "technical", _("Technical")
+    RETURNS = "returns", _("Returns")
+
+
+class HandoffState(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+HANDOFF_TRANSITIONS: dict[str, frozenset[str]] = {
+    HandoffState.OPEN: frozenset({HandoffState.IN_PROGRESS, HandoffState.DONE, HandoffState.CANCELLED}),
+    HandoffState.IN_PROGRESS: frozenset({HandoffState.DONE, HandoffState.CANCELLED, HandoffState.OPEN}),
+    HandoffState.DONE: frozenset(),
+    HandoffState.CANCELLED: frozenset(),
+}
+
+
+class OrderEventType(models.TextChoices):
+    CREATED = "created", _("Order created")
+    UPDATED = "updated", _("Order details changed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    LINE_ADDED = "line_added", _("Line added")
+    PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
+    REFUND_RECORDED = "refund_recorded", _("Refund recorded")
+    SHIPMENT_CREATED = "shipment_created", _("Shipped")
+    SHIPMENT_UPDATED = "shipment_updated", _("Shipment status changed")
+    EXPEDITE_REQUESTED = "expedite_requested", _("Expedite requested")
+    EXPEDITE_CLEARED = "expedite_cleared", _("Expedite cleared")
+    HANDOFF_CREATED = "handoff_created", _("Hand-off created")
+    HANDOFF_CHANGED = "handoff_changed", _("Hand-off updated")
+    NOTE_ADDED = "note_added", _("Note")
+
+
+class CustomerEventType(models.TextChoices):
+    CREATED = "created", _("Customer created")
+    UPDATED = "updated", _("Customer details changed")
+    EXTERNAL_REF_ADDED = "external_ref_added", _("External reference added")

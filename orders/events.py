@@ -1,0 +1,113 @@
+"""Timeline events: one small function per event type, called only by services in their
+transaction. The timeline page reads these rows; nothing else writes them."""
+
+from __future__ import annotations
+
+from fulfillment.actors import Actor
+
+from .enums import CustomerEventType, OrderEventType
+from .models import Customer, CustomerEvent, Order, OrderEvent
+
+
+def _order_event(order: Order, actor: Actor, type_: str, **details) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, type=type_, details=details, **actor.event_fields())
+
+
+def order_created(order: Order, actor: Actor) -> OrderEvent:
+    return _order_event(
+        order, actor, OrderEventType.CREATED, total=str(order.total), currency=order.currency, lines=order.lines.count()
+    )
+
+
+def order_updated(order: Order, actor: Actor, changes: dict) -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.UPDATED, changes=changes)
+
+
+def status_changed(order: Order, actor: Actor, *, old: str, new: str, reason: str = "") -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.STATUS_CHANGED, old=old, new=new, reason=reason)
+
+
+def payment_recorded(order: Order, actor: Actor, *, amount, reference: str) -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.PAYMENT_RECORDED, amount=str(amount), reference=reference)
+
+
+def refund_recorded(order: Order, actor: Actor, *, amount, reason: str) -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.REFUND_RECORDED, amount=str(amount), reason=reason)
+
+
+def shipment_created(order: Order, actor: Actor, *, shipment) -> OrderEvent:
+    return _order_event(
+        order,
+        actor,
+        OrderEventType.SHIPMENT_CREATED,
+        shipment=shipment.pk,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        service_level=shipment.service_level,
+    )
+
+
+def shipment_updated(order: Order, actor: Actor, *, shipment, old: str, new: str) -> OrderEvent:
+    return _order_event(
+        order,
+        actor,
+        OrderEventType.SHIPMENT_UPDATED,
+        shipment=shipment.pk,
+        tracking_number=shipment.tracking_number,
+        old=old,
+        new=new,
+    )
+
+
+def expedite_requested(order: Order, actor: Actor, *, reason: str, requested_by: str) -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.EXPEDITE_REQUESTED, reason=reason, requested_by=requested_by)
+
+
+def expedite_cleared(order: Order, actor: Actor, *, reason: str) -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.EXPEDITE_CLEARED, reason=reason)
+
+
+def handoff_created(order: Order, actor: Actor, *, handoff) -> OrderEvent:
+    return _order_event(
+        order,
+        actor,
+        OrderEventType.HANDOFF_CREATED,
+        handoff=handoff.pk,
+        department=handoff.department,
+        summary=handoff.summary,
+        owner=handoff.owner.get_username() if handoff.owner else "",
+        due_date=handoff.due_date.isoformat() if handoff.due_date else None,
+    )
+
+
+def handoff_changed(order: Order, actor: Actor, *, handoff, old: str, new: str, note: str) -> OrderEvent:
+    return _order_event(
+        order,
+        actor,
+        OrderEventType.HANDOFF_CHANGED,
+        handoff=handoff.pk,
+        department=handoff.department,
+        old=old,
+        new=new,
+        note=note,
+    )
+
+
+def note_added(order: Order, actor: Actor, *, text: str) -> OrderEvent:
+    return _order_event(order, actor, OrderEventType.NOTE_ADDED, text=text)
+
+
+def _customer_event(customer: Customer, actor: Actor, type_: str, **details) -> CustomerEvent:
+    return CustomerEvent.objects.create(customer=customer, type=type_, details=details, **actor.event_fields())
+
+
+def customer_created(customer: Customer, actor: Actor) -> CustomerEvent:
+    return _customer_event(customer, actor, CustomerEventType.CREATED)
+
+
+def customer_updated(customer: Customer, actor: Actor, changes: dict) -> CustomerEvent:
+    return _customer_event(customer, actor, CustomerEventType.UPDATED, changes=changes)
+
+
+def customer_external_ref_added(customer: Customer, actor: Actor, *, source: str, ref: str) -> CustomerEvent:
+    return _customer_event(customer, actor, CustomerEventType.EXTERNAL_REF_ADDED, source=source, external_ref=ref)
