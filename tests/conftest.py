@@ -1,0 +1,67 @@
+"""Shared fixtures. Real database; factories, not fixture files."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from fulfillment.tiers import Tier
+
+from .factories import CustomerFactory, OrderFactory, UserFactory
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM must still be allowed.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip a service test when its service is not configured — but never in CI.
+
+    CI sets FD_REQUIRE_SERVICES=1: there a missing service fails the test instead of skipping it.
+    """
+    if available:
+        return
+    if os.environ.get("FD_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def rep(db):
+    return UserFactory(username="rep1", tier=Tier.REP)
+
+
+@pytest.fixture
+def senior(db):
+    return UserFactory(username="senior1", tier=Tier.SENIOR_REP)
+
+
+@pytest.fixture
+def specialist(db):
+    return UserFactory(username="specialist1", tier=Tier.SPECIALIST)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor1", tier=Tier.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", tier=None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def no_role_user(db):
+    """Logged in, but no staff role: may open nothing on the desk."""
+    return UserFactory(username="visitor", tier=None)
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def order(db, customer):
+    return OrderFactory(customer=customer)
