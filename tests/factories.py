@@ -13,7 +13,7 @@ from orders import services
 from orders.models import Customer, phone_digits
 from orders.services import LineInput
 
-PASSWORD = "test-pass-123"  # noqa: S105
+PASSWORD = "test-pass-123"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
