@@ -9,13 +9,17 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fulfillment.actors import as_actor
 from fulfillment.errors import Conflict, DomainError, PermissionDenied, TransitionNotAllowed
 from fulfillment.pagination import keyset_page
+from fulfillment.permissions import can
 from fulfillment.views import staff_required
 
 from . import forms, selectors, services
+from . import permissions as perms
 from .enums import EXPEDITABLE, OrderAction, OrderStatus
 from .filters import OrderFilter
 from .models import Customer, Handoff, Order
@@ -138,22 +142,22 @@ ACTIONS = {
 }
 
 SUCCESS = {
-    OrderAction.CONFIRM: _("Order confirmed."),
-    OrderAction.PROCESS: _("Processing started."),
-    OrderAction.PACK: _("Order marked packed."),
-    OrderAction.SHIP: _("Order marked shipped."),
-    OrderAction.DELIVER: _("Order marked delivered."),
-    OrderAction.HOLD: _("Order put on hold."),
-    OrderAction.RELEASE: _("Hold released."),
-    OrderAction.CANCEL: _("Order cancelled."),
-    OrderAction.RETURN: _("Order marked returned."),
-    "expedite": _("Expedite requested."),
-    "clear_expedite": _("Expedite cleared."),
-    "note": _("Note added."),
-    "payment": _("Payment recorded."),
-    "refund": _("Refund recorded."),
-    "handoff": _("Hand-off created."),
-    "dates": _("Promised dates saved."),
+    OrderAction.CONFIRM: gettext_lazy("Order confirmed."),
+    OrderAction.PROCESS: gettext_lazy("Processing started."),
+    OrderAction.PACK: gettext_lazy("Order marked packed."),
+    OrderAction.SHIP: gettext_lazy("Order marked shipped."),
+    OrderAction.DELIVER: gettext_lazy("Order marked delivered."),
+    OrderAction.HOLD: gettext_lazy("Order put on hold."),
+    OrderAction.RELEASE: gettext_lazy("Hold released."),
+    OrderAction.CANCEL: gettext_lazy("Order cancelled."),
+    OrderAction.RETURN: gettext_lazy("Order marked returned."),
+    "expedite": gettext_lazy("Expedite requested."),
+    "clear_expedite": gettext_lazy("Expedite cleared."),
+    "note": gettext_lazy("Note added."),
+    "payment": gettext_lazy("Payment recorded."),
+    "refund": gettext_lazy("Refund recorded."),
+    "handoff": gettext_lazy("Hand-off created."),
+    "dates": gettext_lazy("Promised dates saved."),
 }
 
 
@@ -165,6 +169,7 @@ def _load_order(request, number: str) -> Order:
 
 
 def _order_page(request, order: Order, *, bound: dict | None = None, status: int = 200, error=None):
+    actor = as_actor(request.user)
     forms_by_action = {
         name: form_class(initial={"version": order.version}) for name, (form_class, _call) in ACTIONS.items()
     }
@@ -178,6 +183,16 @@ def _order_page(request, order: Order, *, bound: dict | None = None, status: int
         "forms": forms_by_action,
         "allowed": order.allowed_actions,
         "can_expedite": order.status in EXPEDITABLE,
+        "may": {
+            "refund": can(actor, perms.REFUND),
+            "cancel": can(actor, perms.CANCEL),
+            "fulfil": can(actor, perms.FULFIL),
+            "payment": can(actor, perms.PAYMENT),
+            "change": can(actor, perms.CHANGE),
+            "handoff": can(actor, perms.HANDOFF),
+            "expedite": can(actor, perms.EXPEDITE),
+            "note": can(actor, perms.NOTE),
+        },
         "open_action": next(iter(bound), None) if bound else None,
         "error": error,
         "handoff_state_form": forms.HandoffStateForm(),
