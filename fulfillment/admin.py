@@ -29,3 +29,10 @@ class StaffUserAdmin(UserAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "at")
     readonly_fields = ("name", "at")
+
+
+@admin.register(StaffSpecialty)
+class StaffSpecialtyAdmin(admin.ModelAdmin):
+    list_display = ("user", "specialty")
+    list_filter = ("specialty",)
+    list_select_related = ("user",)

@@ -44,14 +44,21 @@ class TransitionNotAllowed(DomainError):
 
     code = "transition_not_allowed"
 
-    def __init__(self, *, current: str, requested: str, allowed: Iterable[str]):
+    def __init__(
+        self, *, current: str, requested: str, allowed: Iterable[str], labels: Mapping[str, str] | None = None
+    ):
         self.current = current
         self.requested = requested
         self.allowed = sorted(allowed)
+        labels = labels or {}
+
+        def name(code: str) -> str:
+            return str(labels.get(code, code))
+
         message = _("Cannot go from “%(current)s” to “%(requested)s”. Allowed: %(allowed)s.") % {
-            "current": current,
-            "requested": requested,
-            "allowed": ", ".join(self.allowed) or _("none"),
+            "current": name(current),
+            "requested": name(requested),
+            "allowed": ", ".join(name(code) for code in self.allowed) or _("none"),
         }
         super().__init__(message)
 

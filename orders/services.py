@@ -50,6 +50,7 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
+STATUS_LABELS = dict(OrderStatus.choices)
 MAX_MONEY = Decimal("9999999999.99")
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 500
@@ -455,7 +456,9 @@ def order_replace_lines(
 def _move(order: Order, actor: Actor, target: str, *, reason: str = "", extra_fields=()) -> Order:
     """Apply one transition from the table to a locked order, and record it."""
     if target not in TRANSITIONS.get(order.status, ()):
-        raise TransitionNotAllowed(current=order.status, requested=target, allowed=TRANSITIONS.get(order.status, ()))
+        raise TransitionNotAllowed(
+            current=order.status, requested=target, allowed=TRANSITIONS.get(order.status, ()), labels=STATUS_LABELS
+        )
     old = order.status
     order.status = target
     fields = ["status", *extra_fields]
@@ -511,7 +514,10 @@ def order_release(*, actor: Actor, order: Order, expected_version: int | None = 
         _check_version(order, expected_version)
         if order.status != OrderStatus.ON_HOLD:
             raise TransitionNotAllowed(
-                current=order.status, requested="release", allowed=TRANSITIONS.get(order.status, ())
+                current=order.status,
+                requested="release",
+                allowed=TRANSITIONS.get(order.status, ()),
+                labels=STATUS_LABELS,
             )
         return _move(order, actor, order.held_from_status or OrderStatus.PLACED)
 
@@ -752,7 +758,9 @@ def handoff_set_state(*, actor: Actor, handoff: Handoff, state: str, note: str =
         handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
         allowed = HANDOFF_TRANSITIONS.get(handoff.state, frozenset())
         if state not in allowed:
-            raise TransitionNotAllowed(current=handoff.state, requested=state, allowed=allowed)
+            raise TransitionNotAllowed(
+                current=handoff.state, requested=state, allowed=allowed, labels=dict(HandoffState.choices)
+            )
         old = handoff.state
         now = clock.now()
         handoff.state, handoff.updated_at = state, now
