@@ -36,8 +36,9 @@ def _decode(cursor: str, field_type):
             value = dt.datetime.fromisoformat(value)
             if value.tzinfo is None:
                 return None
+            value = value.astimezone(dt.UTC)  # out-of-range offsets fail here, not in the query
         return direction, value, pk
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError):
         return None
 
 

@@ -21,7 +21,8 @@ class OrderStatus(models.TextChoices):
 S = OrderStatus
 
 #: The allowed moves. Services check it, the UI shows only these, the API answers 409 with them.
-#: Leaving ON_HOLD goes back to the status the order was held from (``held_from_status``).
+#: Besides cancelling, an order leaves ON_HOLD only by *release*, back to the status it was held
+#: from (``held_from_status``) — never skipping ahead. ``allowed_targets`` adds that move.
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.PLACED: frozenset({S.CONFIRMED, S.ON_HOLD, S.CANCELLED}),
     S.CONFIRMED: frozenset({S.PROCESSING, S.SHIPPED, S.ON_HOLD, S.CANCELLED}),
@@ -29,7 +30,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PACKED: frozenset({S.SHIPPED, S.ON_HOLD, S.CANCELLED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
     S.DELIVERED: frozenset({S.RETURNED}),
-    S.ON_HOLD: frozenset({S.PLACED, S.CONFIRMED, S.PROCESSING, S.PACKED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.CANCELLED}),
     S.CANCELLED: frozenset(),
     S.RETURNED: frozenset(),
 }
@@ -71,6 +72,18 @@ ACTION_TARGET: dict[str, str | None] = {
 }
 
 
+#: Statuses an order can be put on hold from (and so released back to).
+HOLDABLE = tuple(status for status, targets in TRANSITIONS.items() if S.ON_HOLD in targets)
+
+
+def allowed_targets(current: str, held_from: str | None = None, *, releasing: bool = False) -> frozenset[str]:
+    """The statuses an order in ``current`` may move to; releasing a hold adds ``held_from``."""
+    targets = TRANSITIONS.get(current, frozenset())
+    if releasing and current == S.ON_HOLD and held_from in HOLDABLE:
+        targets = targets | {held_from}
+    return targets
+
+
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 
@@ -80,7 +93,7 @@ def allowed_actions(current: str, held_from: str | None = None) -> list[str]:
     actions = []
     for action, target in ACTION_TARGET.items():
         if action == OrderAction.RELEASE:
-            if current == S.ON_HOLD and held_from and can_move(current, held_from):
+            if held_from in allowed_targets(current, held_from, releasing=True):
                 actions.append(action)
         elif can_move(current, target):
             actions.append(action)

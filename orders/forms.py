@@ -17,7 +17,7 @@ from .services import CUSTOMER_FIELDS, MAX_MONEY, MAX_QUANTITY
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the form: on its field where it names one."""
+    """Show a service's refusal on the form: on its field where it names one, else above the form."""
     placed = False
     for field, messages in error.field_errors.items():
         name = field.rsplit(".", 1)[-1]
@@ -25,6 +25,8 @@ def apply_domain_error(form: forms.Form, error: DomainError) -> None:
             if name in form.fields:
                 form.add_error(name, message)
                 placed = True
+            else:  # e.g. "lines" on the order form: still say what is wrong
+                form.add_error(None, message)
     if not placed or not error.field_errors:
         form.add_error(None, error.message)
 

@@ -47,15 +47,28 @@ def customer_matches(q: str) -> Q:
     return Q(name__icontains=q) | Q(email__icontains=q)
 
 
+def order_number_q(q: str) -> Q:
+    """The order with this number: "FD0000123", "fd-0000123" or just "123"."""
+    q = q.strip()
+    if not ORDER_NUMBER_RE.match(q):
+        return Q(pk__in=[])
+    condition = Q(number=q.replace("-", "").upper())
+    if q.isdigit():
+        condition |= Q(number=f"{settings.FD_ORDER_NUMBER_PREFIX}{int(q):07d}")
+    return condition
+
+
 def order_search_q(q: str) -> Q:
     """Order number, external reference, or anything about its customer."""
     q = q.strip()
-    condition = Q(external_ref=q) | Q(customer__in=Customer.objects.filter(customer_matches(q)).values("id"))
-    if ORDER_NUMBER_RE.match(q):
-        condition |= Q(number__iexact=q.replace("-", ""))
-        if q.isdigit():
-            condition |= Q(number=f"{settings.FD_ORDER_NUMBER_PREFIX}{int(q):07d}")
-    return condition
+    customers = Customer.objects.filter(customer_matches(q)).values("id")
+    return Q(external_ref=q) | Q(customer__in=customers) | order_number_q(q)
+
+
+def order_exact_matches(*, actor: Actor, q: str) -> QuerySet[Order]:
+    """Orders named exactly by ``q``: their number or an external reference."""
+    require(as_actor(actor), perms.VIEW)
+    return Order.objects.filter(Q(external_ref=q.strip()) | order_number_q(q)).only("id", "number")
 
 
 def order_list(*, actor: Actor) -> QuerySet[Order]:

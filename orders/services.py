@@ -36,6 +36,7 @@ from .enums import (
     PaymentStatus,
     ServiceLevel,
     ShipmentStatus,
+    allowed_targets,
 )
 from .models import (
     ZERO,
@@ -103,12 +104,13 @@ def _money(value, field: str, *, allow_zero: bool = False) -> Decimal:
         raise InvalidInput(field_errors={field: [_("Enter an amount, e.g. 12.50.")]}) from None
     if not amount.is_finite():
         raise InvalidInput(field_errors={field: [_("Enter an amount, e.g. 12.50.")]})
-    if amount != amount.quantize(CENT):
-        raise InvalidInput(field_errors={field: [_("Use at most two decimal places.")]})
     if amount < 0 or (amount == 0 and not allow_zero):
         raise InvalidInput(field_errors={field: [_("The amount must be more than zero.")]})
+    # Size before places: quantize() raises InvalidOperation past 28 digits (e.g. "1e30").
     if amount > MAX_MONEY:
         raise InvalidInput(field_errors={field: [_("The amount is too large.")]})
+    if amount != amount.quantize(CENT):
+        raise InvalidInput(field_errors={field: [_("Use at most two decimal places.")]})
     return amount
 
 
@@ -269,7 +271,11 @@ def customer_add_external_ref(*, actor: Actor, customer: Customer, source: str, 
     require(actor, perms.CUSTOMER_CHANGE)
     with transaction.atomic():
         customer = _lock_customer(customer)
-        return _add_customer_ref(customer, actor, source, external_ref)
+        row = _add_customer_ref(customer, actor, source, external_ref)
+        customer.updated_at = clock.now()  # a change like any other: stale pages and syncs must see it
+        customer.version += 1
+        customer.save(update_fields=["updated_at", "version"])
+    return row
 
 
 # --- orders: creation and details -------------------------------------------------------
@@ -453,12 +459,13 @@ def order_replace_lines(
 # --- orders: status ----------------------------------------------------------------------
 
 
-def _move(order: Order, actor: Actor, target: str, *, reason: str = "", extra_fields=()) -> Order:
+def _move(
+    order: Order, actor: Actor, target: str, *, reason: str = "", extra_fields=(), releasing: bool = False
+) -> Order:
     """Apply one transition from the table to a locked order, and record it."""
-    if target not in TRANSITIONS.get(order.status, ()):
-        raise TransitionNotAllowed(
-            current=order.status, requested=target, allowed=TRANSITIONS.get(order.status, ()), labels=STATUS_LABELS
-        )
+    allowed = allowed_targets(order.status, order.held_from_status or None, releasing=releasing)
+    if target not in allowed:
+        raise TransitionNotAllowed(current=order.status, requested=target, allowed=allowed, labels=STATUS_LABELS)
     old = order.status
     order.status = target
     fields = ["status", *extra_fields]
@@ -519,7 +526,7 @@ def order_release(*, actor: Actor, order: Order, expected_version: int | None = 
                 allowed=TRANSITIONS.get(order.status, ()),
                 labels=STATUS_LABELS,
             )
-        return _move(order, actor, order.held_from_status or OrderStatus.PLACED)
+        return _move(order, actor, order.held_from_status or OrderStatus.PLACED, releasing=True)
 
 
 def order_cancel(*, actor: Actor, order: Order, reason: str, expected_version: int | None = None) -> Order:

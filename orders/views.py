@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -171,10 +172,12 @@ def _load_order(request, number: str) -> Order:
 def _order_page(request, order: Order, *, bound: dict | None = None, status: int = 200, error=None):
     actor = as_actor(request.user)
     forms_by_action = {
-        name: form_class(initial={"version": order.version}) for name, (form_class, _call) in ACTIONS.items()
+        name: form_class(initial={"version": order.version}, auto_id=f"id_{name}_%s")
+        for name, (form_class, _call) in ACTIONS.items()
     }
     forms_by_action["dates"] = forms.OrderDatesForm(
-        initial={"version": order.version, "ship_by": order.ship_by, "deliver_by": order.deliver_by}
+        initial={"version": order.version, "ship_by": order.ship_by, "deliver_by": order.deliver_by},
+        auto_id="id_dates_%s",
     )
     if bound:
         forms_by_action.update(bound)
@@ -213,18 +216,23 @@ def order_action(request, number: str, action: str):
         raise Http404(_("No such action."))
     order = get_object_or_404(Order.objects.only("id", "number"), number=number)
     form_class, call = ACTIONS[action]
-    form = form_class(request.POST)
+    form = form_class(request.POST, auto_id=f"id_{action}_%s")
     if not form.is_valid():
-        return _order_page(request, _load_order(request, number), bound={action: form}, status=400)
+        return _refused(request, number, action, form, status=400)
     try:
         call(order, request.user, form.cleaned_data)
     except DomainError as error:
         forms.apply_domain_error(form, error)
-        return _order_page(
-            request, _load_order(request, number), bound={action: form}, status=_status_for(error), error=error
-        )
+        return _refused(request, number, action, form, status=_status_for(error), error=error)
     messages.success(request, SUCCESS[action])
     return redirect("orders:detail", number=number)
+
+
+def _refused(request, number: str, action: str, form, *, status: int, error=None):
+    """The order page again, with the refused form open and its errors; the address stays the order's."""
+    response = _order_page(request, _load_order(request, number), bound={action: form}, status=status, error=error)
+    response["HX-Replace-Url"] = reverse("orders:detail", args=[number])
+    return response
 
 
 @staff_required
@@ -345,11 +353,13 @@ def search(request):
     q = request.GET.get("q", "").strip()[:200]
     customers, orders = [], []
     if q:
+        if request.GET.get("go") == "1":
+            exact = list(selectors.order_exact_matches(actor=request.user, q=q)[:2])
+            if len(exact) == 1:  # an order number or reference names one order: open it
+                return redirect("orders:detail", number=exact[0].number)
         customers = list(selectors.customer_list(actor=request.user, q=q).order_by("name", "id")[:20])
         order_q = Q(external_ref=q) | Q(customer__in=[c.pk for c in customers])
         if selectors.ORDER_NUMBER_RE.match(q):
-            order_q |= selectors.order_search_q(q)
+            order_q |= selectors.order_number_q(q)
         orders = list(selectors.order_list(actor=request.user).filter(order_q).order_by("-placed_at", "-id")[:20])
-        if len(orders) == 1 and not customers and request.GET.get("go") == "1":
-            return redirect("orders:detail", number=orders[0].number)
     return render(request, "orders/search.html", {"q": q, "search_q": q, "customers": customers, "orders": orders})

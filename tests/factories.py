@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from fulfillment.actors import Actor
 from fulfillment.tiers import Tier
 from orders import services
+from orders.enums import Department, OrderStatus
 from orders.models import Customer, phone_digits
 from orders.services import LineInput
 
@@ -47,8 +48,57 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     country = "IN"
 
 
+#: How the factory walks an order to each status, one service call per step.
+_PATHS = {
+    OrderStatus.PLACED: [],
+    OrderStatus.CONFIRMED: ["confirm"],
+    OrderStatus.PROCESSING: ["confirm", "process"],
+    OrderStatus.PACKED: ["confirm", "process", "pack"],
+    OrderStatus.SHIPPED: ["confirm", "process", "pack", "ship"],
+    OrderStatus.DELIVERED: ["confirm", "process", "pack", "ship", "deliver"],
+    OrderStatus.RETURNED: ["confirm", "process", "pack", "ship", "deliver", "return"],
+    OrderStatus.CANCELLED: ["cancel"],
+}
+
+
+def _step(order, step: str, actor: Actor):
+    if step == "confirm":
+        return services.order_confirm(actor=actor, order=order)
+    if step == "process":
+        return services.order_start_processing(actor=actor, order=order)
+    if step == "pack":
+        return services.order_pack(actor=actor, order=order)
+    if step == "ship":
+        services.order_ship(actor=actor, order=order, carrier="DHL", tracking_number=f"TRK{order.pk:09d}")
+        return order
+    if step == "deliver":
+        return services.order_deliver(actor=actor, order=order)
+    if step == "return":
+        return services.order_mark_returned(actor=actor, order=order, reason="Came back")
+    if step == "cancel":
+        return services.order_cancel(actor=actor, order=order, reason="Changed their mind")
+    raise ValueError(step)
+
+
+def walk_to(order, status: str, *, held_from: str = OrderStatus.PLACED, actor: Actor | None = None):
+    """Move a *placed* order to ``status`` through the services (on hold: from ``held_from``)."""
+    actor = actor or Actor.system("factory")
+    if status == OrderStatus.ON_HOLD:
+        order = walk_to(order, held_from, actor=actor)
+        order = services.order_hold(actor=actor, order=order, reason="Address to check")
+    else:
+        for step in _PATHS[status]:
+            order = _step(order, step, actor)
+    order.refresh_from_db()
+    return order
+
+
 class OrderFactory(factory.Factory):
-    """``OrderFactory(customer=…, lines=[…], ship_by=…)`` → an order in status *placed*."""
+    """``OrderFactory(customer=…, lines=[…], ship_by=…)`` → an order in status *placed*.
+
+    ``OrderFactory(status="shipped")`` walks it on through the services;
+    ``OrderFactory(status="on_hold", held_from="packed")`` holds it from that status.
+    """
 
     class Meta:
         model = dict  # built by the service in _create
@@ -67,7 +117,34 @@ class OrderFactory(factory.Factory):
     external_ref = ""
 
     @classmethod
+    def _create(cls, model_class, *, status=OrderStatus.PLACED, held_from=OrderStatus.PLACED, paid=None, **kwargs):
+        actor = Actor.system("factory")
+        order = services.order_create(actor=actor, **kwargs)
+        if paid is not None:
+            services.order_record_payment(actor=actor, order=order, amount=paid)
+        if status != OrderStatus.PLACED:
+            order = walk_to(order, status, held_from=held_from, actor=actor)
+        elif paid is not None:
+            order.refresh_from_db()
+        return order
+
+    _build = _create
+
+
+class HandoffFactory(factory.Factory):
+    """A department hand-off, made through ``handoff_create``."""
+
+    class Meta:
+        model = dict
+
+    order = factory.SubFactory(OrderFactory)
+    department = Department.WAREHOUSE
+    summary = "Check the shelf"
+    owner = None
+    due_date = None
+
+    @classmethod
     def _create(cls, model_class, **kwargs):
-        return services.order_create(actor=Actor.system("factory"), **kwargs)
+        return services.handoff_create(actor=Actor.system("factory"), **kwargs)
 
     _build = _create

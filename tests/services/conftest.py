@@ -1,0 +1,146 @@
+"""Service tests: real PostgreSQL, Redis, Celery worker processes and `make run` itself.
+
+Each test says what it needs through ``require_service``: locally a missing service skips the
+test with the reason; in CI (FD_REQUIRE_SERVICES=1) it fails it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import require_service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def postgres(db):
+    """The test database is PostgreSQL (DATABASE_URL=postgres://…)."""
+    from django.db import connection
+
+    require_service(
+        connection.vendor == "postgresql",
+        f"needs PostgreSQL: set DATABASE_URL=postgres://… (the test database is {connection.vendor})",
+    )
+    return connection
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    require_service(url.startswith(("redis://", "rediss://")), "needs Redis: set REDIS_URL=redis://…")
+    return url
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """A postgres:// URL for the database a Django connection points at (the test database)."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    if host.startswith("/"):  # a Unix socket directory
+        host = quote(host, safe="")
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(
+    predicate: Callable[[], object],
+    *,
+    timeout: float,
+    interval: float = 0.25,
+    what: str = "condition",
+    log: Path | None = None,
+    process: subprocess.Popen | None = None,
+):
+    """Poll ``predicate`` until it returns something truthy.
+
+    Fails after ``timeout`` seconds, or as soon as ``process`` has exited, with ``log``'s tail.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+
+    def details() -> str:
+        return f"\n--- {log.name} ---\n{tail(log)}" if log else ""
+
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"exited with code {process.returncode} while waiting for {what}{details()}")
+        try:
+            result = predicate()
+        except Exception as exc:  # the thing polled may not be up yet
+            last_error = exc
+        else:
+            if result:
+                return result
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error!r}){details()}")
+
+
+def group_members(pgid: int) -> list[str]:
+    """Live (non-zombie) processes in a process group, as "pid command" strings."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            raw = stat.read_text()
+            comm_end = raw.rindex(")")
+            fields = raw[comm_end + 2 :].split()
+            state, pgrp = fields[0], int(fields[2])
+            if pgrp == pgid and state != "Z":
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                members.append(f"{stat.parent.name} {cmdline.strip()[:160]}")
+    return members
+
+
+def stop_group(proc: subprocess.Popen, *, sig: int = signal.SIGTERM, timeout: float = 20) -> list[str]:
+    """Signal a process group, wait for it to empty; SIGKILL what is left. Returns what was left."""
+    pgid = proc.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None and not group_members(pgid):
+            return []
+        time.sleep(0.2)
+    leftover = group_members(pgid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    return leftover or (["(the main process)"] if proc.returncode is None else [])
+
+
+def tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def child_env(**overrides: str | None) -> dict[str, str]:
+    """This process's environment minus what pytest-django put there, plus ``overrides`` (None removes)."""
+    env = dict(os.environ)
+    for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "PYTEST_CURRENT_TEST", "PYTEST_VERSION"):
+        env.pop(name, None)
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
