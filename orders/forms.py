@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.errors import DomainError
@@ -95,7 +96,8 @@ class HandoffForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        staff = Q(tier__isnull=False) | Q(is_superuser=True)
+        self.fields["owner"].queryset = get_user_model().objects.filter(staff, is_active=True).order_by("username")
 
 
 class HandoffStateForm(forms.Form):
@@ -115,6 +117,15 @@ class OrderDatesForm(VersionedForm):
 
 
 class CustomerForm(forms.ModelForm):
+    """Customer details. ``version`` is what the page showed: a stale page cannot overwrite."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
     class Meta:
         model = Customer
         fields = list(CUSTOMER_FIELDS)

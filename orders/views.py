@@ -330,7 +330,9 @@ def customer_edit(request, pk: int | None = None):
             data = {name: form.cleaned_data[name] for name in services.CUSTOMER_FIELDS}
             try:
                 if customer:
-                    customer = services.customer_update(actor=request.user, customer=customer, **data)
+                    customer = services.customer_update(
+                        actor=request.user, customer=customer, expected_version=form.cleaned_data.get("version"), **data
+                    )
                     messages.success(request, _("Customer saved."))
                 else:
                     customer = services.customer_create(actor=request.user, **data)
