@@ -1,4 +1,4 @@
-"""The order page after a refused action, and its markup. """
+"""The order page after a refused action, and its markup."""
 
 from __future__ import annotations
 

@@ -1,0 +1,196 @@
+"""Order services: creation, promised dates and address, lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fulfillment import clock
+from fulfillment.actors import Actor, as_actor
+from fulfillment.errors import InvalidInput
+from fulfillment.permissions import require
+
+from .. import events
+from .. import permissions as perms
+from ..models import (
+    Customer,
+    Order,
+    OrderLine,
+)
+from ._common import (
+    LINES_EDITABLE,
+    ORDER_DETAIL_FIELDS,
+    SHIPPING_FIELDS,
+    LineInput,
+    _check_dates,
+    _check_lines,
+    _check_version,
+    _clean_text,
+    _lock_order,
+    _payment_status,
+    _subtotal,
+    _touch,
+)
+
+# --- orders: creation and details -------------------------------------------------------
+
+
+def order_create(
+    *,
+    actor: Actor,
+    customer: Customer,
+    lines: Iterable[LineInput],
+    currency: str | None = None,
+    source: str = "",
+    external_ref: str = "",
+    ship_by: dt.date | None = None,
+    deliver_by: dt.date | None = None,
+    placed_at: dt.datetime | None = None,
+    shipping: Mapping[str, str] | None = None,
+) -> Order:
+    """A new order in status *placed*. The shipping address defaults to the customer's."""
+    actor = as_actor(actor)
+    require(actor, perms.CREATE)
+    checked = _check_lines(lines)
+    _check_dates(ship_by, deliver_by)
+    currency = (currency or settings.FD_DEFAULT_CURRENCY).upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidInput(field_errors={"currency": [_("Use a three-letter currency code, e.g. USD.")]})
+    source = _clean_text(source, "source", 40)
+    external_ref = _clean_text(external_ref, "external_ref", 100)
+    if external_ref and not source:
+        raise InvalidInput(field_errors={"source": [_("Name the source system of the external reference.")]})
+    address = _shipping_values(
+        shipping
+        or {
+            "ship_name": customer.name,
+            "ship_line1": customer.address_line1,
+            "ship_line2": customer.address_line2,
+            "ship_city": customer.city,
+            "ship_region": customer.region,
+            "ship_postal_code": customer.postal_code,
+            "ship_country": customer.country,
+        }
+    )
+    subtotal = _subtotal(checked)
+    now = clock.now()
+    with transaction.atomic():
+        if external_ref and Order.objects.filter(source=source, external_ref=external_ref).exists():
+            raise InvalidInput(
+                field_errors={
+                    "external_ref": [
+                        _("An order with this reference from %(source)s already exists.") % {"source": source}
+                    ]
+                }
+            )
+        order = Order.objects.create(
+            customer=customer,
+            currency=currency,
+            source=source,
+            external_ref=external_ref,
+            ship_by=ship_by,
+            deliver_by=deliver_by,
+            placed_at=placed_at or now,
+            subtotal=subtotal,
+            total=subtotal,
+            created_at=now,
+            updated_at=now,
+            **address,
+        )
+        order.number = f"{settings.FD_ORDER_NUMBER_PREFIX}{order.pk:07d}"
+        order.save(update_fields=["number"])
+        _write_lines(order, checked)
+        events.order_created(order, actor)
+    return order
+
+
+def _write_lines(order: Order, lines: list[LineInput]) -> None:
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            position=position,
+            sku=line.sku,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for position, line in enumerate(lines, start=1)
+    )
+
+
+def _shipping_values(data: Mapping) -> dict:
+    values = {}
+    for name in SHIPPING_FIELDS:
+        if name in data:
+            limit = Order._meta.get_field(name).max_length
+            values[name] = _clean_text(data[name], name, limit)
+    if "ship_country" in values:
+        values["ship_country"] = values["ship_country"].upper()
+    return values
+
+
+def order_update_details(*, actor: Actor, order: Order, expected_version: int | None = None, **data) -> Order:
+    """Change the promised dates, currency or shipping address. Not the status, not the money."""
+    actor = as_actor(actor)
+    require(actor, perms.CHANGE)
+    unknown = set(data) - set(ORDER_DETAIL_FIELDS)
+    if unknown:
+        raise InvalidInput(field_errors={name: [_("This field cannot be changed here.")] for name in unknown})
+    values = _shipping_values(data)
+    for name in ("ship_by", "deliver_by"):
+        if name in data:
+            values[name] = data[name]
+    if "currency" in data:
+        values["currency"] = (data["currency"] or "").upper()
+    with transaction.atomic():
+        order = _lock_order(order)
+        _check_version(order, expected_version)
+        _check_dates(values.get("ship_by", order.ship_by), values.get("deliver_by", order.deliver_by))
+        if "currency" in values and values["currency"] != order.currency:
+            if len(values["currency"]) != 3 or not values["currency"].isalpha():
+                raise InvalidInput(field_errors={"currency": [_("Use a three-letter currency code, e.g. USD.")]})
+            if order.paid_amount > 0:
+                raise InvalidInput(field_errors={"currency": [_("The currency of a paid order cannot change.")]})
+        changes = {k: [_display(getattr(order, k)), _display(v)] for k, v in values.items() if getattr(order, k) != v}
+        if not changes:
+            return order
+        for name, value in values.items():
+            setattr(order, name, value)
+        _touch(order, list(values))
+        events.order_updated(order, actor, changes)
+    return order
+
+
+def _display(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def order_replace_lines(
+    *, actor: Actor, order: Order, lines: Iterable[LineInput], expected_version: int | None = None
+) -> Order:
+    """Replace all lines (e.g. the customer changed the order before packing)."""
+    actor = as_actor(actor)
+    require(actor, perms.CHANGE)
+    checked = _check_lines(lines)
+    with transaction.atomic():
+        order = _lock_order(order)
+        _check_version(order, expected_version)
+        if order.status not in LINES_EDITABLE:
+            raise InvalidInput(_("Lines can change only before processing starts."))
+        subtotal = _subtotal(checked)
+        old_total = order.total
+        order.lines.all().delete()
+        _write_lines(order, checked)
+        order.subtotal = order.total = subtotal
+        order.payment_status = _payment_status(order.total, order.paid_amount, order.refunded_amount)
+        _touch(order, ["subtotal", "total", "payment_status"])
+        events.order_updated(order, actor, {"lines": [len(checked)], "total": [str(old_total), str(subtotal)]})
+    return order
