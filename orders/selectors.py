@@ -58,11 +58,32 @@ def order_number_q(q: str) -> Q:
     return condition
 
 
+#: A search resolves its customers first; past this many it falls back to a subquery.
+MAX_CUSTOMER_MATCHES = 200
+
+
+def customer_ids_matching(q: str):
+    """Ids of the customers ``q`` may mean, as a short list (each lookup uses its own index).
+
+    A literal list lets PostgreSQL combine the index on orders.customer with the others; an
+    ``IN (subquery)`` OR-ed with other conditions made it scan every order. A very broad
+    search (more than MAX_CUSTOMER_MATCHES customers) stays complete through a subquery.
+    """
+    matching = Customer.objects.filter(customer_matches(q)).order_by().values_list("id", flat=True)
+    ids = list(matching[: MAX_CUSTOMER_MATCHES + 1])
+    return matching if len(ids) > MAX_CUSTOMER_MATCHES else ids
+
+
+def orders_named(q: str) -> list[tuple[int, int]]:
+    """(id, customer id) of the orders ``q`` names exactly: number or external reference."""
+    q = q.strip()
+    return list(Order.objects.filter(Q(external_ref=q) | order_number_q(q)).values_list("id", "customer_id")[:50])
+
+
 def order_search_q(q: str) -> Q:
     """Order number, external reference, or anything about its customer."""
-    q = q.strip()
-    customers = Customer.objects.filter(customer_matches(q)).values("id")
-    return Q(external_ref=q) | Q(customer__in=customers) | order_number_q(q)
+    named = [order_id for order_id, _customer in orders_named(q)]
+    return Q(id__in=named) | Q(customer_id__in=customer_ids_matching(q))
 
 
 def order_exact_matches(*, actor: Actor, q: str) -> QuerySet[Order]:
@@ -108,13 +129,18 @@ def _handoffs():
     return Handoff.objects.select_related("owner").order_by("state", "due_date", "id")
 
 
-def customer_list(*, actor: Actor, q: str = "") -> QuerySet[Customer]:
+def customer_list(*, actor: Actor, q: str = "", named: list[tuple[int, int]] | None = None) -> QuerySet[Customer]:
+    """Customers, or those ``q`` may mean: by name, email, phone, or an order they placed.
+
+    ``named``: ``orders_named(q)`` when the caller has it already.
+    """
     require(as_actor(actor), perms.CUSTOMER_VIEW)
     qs = Customer.objects.all()
     if q.strip():
         condition = customer_matches(q)
-        if ORDER_NUMBER_RE.match(q.strip()):
-            condition |= Q(id__in=Order.objects.filter(order_search_q(q)).values("customer_id"))
+        owners = [customer_id for _order, customer_id in (orders_named(q) if named is None else named)]
+        if owners:
+            condition |= Q(id__in=owners)
         qs = qs.filter(condition)
     return qs
 

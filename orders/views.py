@@ -359,9 +359,8 @@ def search(request):
             exact = list(selectors.order_exact_matches(actor=request.user, q=q)[:2])
             if len(exact) == 1:  # an order number or reference names one order: open it
                 return redirect("orders:detail", number=exact[0].number)
-        customers = list(selectors.customer_list(actor=request.user, q=q).order_by("name", "id")[:20])
-        order_q = Q(external_ref=q) | Q(customer__in=[c.pk for c in customers])
-        if selectors.ORDER_NUMBER_RE.match(q):
-            order_q |= selectors.order_number_q(q)
+        named = selectors.orders_named(q)
+        customers = list(selectors.customer_list(actor=request.user, q=q, named=named).order_by("name", "id")[:20])
+        order_q = Q(id__in=[order_id for order_id, _c in named]) | Q(customer_id__in=[c.pk for c in customers])
         orders = list(selectors.order_list(actor=request.user).filter(order_q).order_by("-placed_at", "-id")[:20])
     return render(request, "orders/search.html", {"q": q, "search_q": q, "customers": customers, "orders": orders})
