@@ -157,6 +157,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 
 # --- Celery -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
