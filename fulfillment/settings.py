@@ -54,12 +54,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "fulfillment",
     "orders",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fulfillment.api.middleware.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -160,6 +164,14 @@ MEDIA_ROOT = DATA_DIR / "media"
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 
+# --- cache (API throttling) ---------------------------------------------------------
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Celery -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -184,6 +196,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "fulfillment.tasks.heartbeat", "schedule": 60.0},
+    "purge-idempotency-records": {"task": "fulfillment.tasks.purge_idempotency_records", "schedule": 3600.0},
 }
 
 # --- security -------------------------------------------------------------------
@@ -216,3 +229,44 @@ FD_ORDER_NUMBER_PREFIX = os.environ.get("FD_ORDER_NUMBER_PREFIX", "FD")
 FD_DEFAULT_CURRENCY = os.environ.get("FD_DEFAULT_CURRENCY", "USD")
 FD_AT_RISK_DAYS = int(os.environ.get("FD_AT_RISK_DAYS", "1"))
 FD_PAGE_SIZE = 50
+
+# --- REST API ----------------------------------------------------------------------
+FD_API_MAX_BODY_BYTES = int(os.environ.get("FD_API_MAX_BODY_BYTES", 4 * 1024 * 1024))
+FD_IDEMPOTENCY_HOURS = max(24, int(os.environ.get("FD_IDEMPOTENCY_HOURS", "48")))
+FD_API_BULK_MAX = 500
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fulfillment.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["fulfillment.api.auth.HasScope"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "fulfillment.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["fulfillment.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("FD_API_RATE", "6000/minute")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fulfillment Desk API",
+    "DESCRIPTION": "Order sync for shop fronts, ERPs and warehouses. See docs/api.md for the sync protocol.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`Api-Key fd_<prefix>_<secret>`",
+            }
+        }
+    },
+    "SECURITY": [{"ApiKey": []}],
+}

@@ -178,6 +178,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("created"), default=clock.now)
     updated_at = models.DateTimeField(_("updated"), default=clock.now)
     version = models.PositiveIntegerField(default=1)
+    #: Position in the sync feed; see fulfillment/changefeed.py. Set by services on every change.
+    change_seq = models.BigIntegerField(default=0, editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -195,6 +197,7 @@ class Order(models.Model):
                 fields=["deliver_by"], condition=Q(status__in=NOT_DELIVERED), name="order_open_deliver_by_idx"
             ),
             models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
+            models.Index(fields=["change_seq", "id"], name="order_change_seq_idx"),
             models.Index(fields=["external_ref"], name="order_external_ref_idx"),
         ]
         constraints = [

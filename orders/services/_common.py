@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
+from fulfillment.changefeed import NextChangeSeq
 from fulfillment.errors import Conflict, InvalidInput
 
 from ..enums import (
@@ -152,11 +153,12 @@ def _check_version(row, expected_version: int | None) -> None:
 
 
 def _touch(order: Order, fields: list[str]) -> None:
-    """Save ``fields`` and move the order's version and updated_at on."""
+    """Save ``fields`` and move the order's version, updated_at and feed position on."""
     order.updated_at = clock.now()
     Order.objects.filter(pk=order.pk).update(
         version=F("version") + 1,
         updated_at=order.updated_at,
+        change_seq=NextChangeSeq(Order._meta.db_table),
         **{name: getattr(order, name) for name in fields},
     )
     order.version += 1

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from fulfillment import clock
 from fulfillment.actors import Actor, as_actor
+from fulfillment.changefeed import NextChangeSeq
 from fulfillment.errors import InvalidInput
 from fulfillment.permissions import require
 
@@ -102,7 +103,7 @@ def order_create(
             **address,
         )
         order.number = f"{settings.FD_ORDER_NUMBER_PREFIX}{order.pk:07d}"
-        order.save(update_fields=["number"])
+        Order.objects.filter(pk=order.pk).update(number=order.number, change_seq=NextChangeSeq(Order._meta.db_table))
         _write_lines(order, checked)
         events.order_created(order, actor)
     return order

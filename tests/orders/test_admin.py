@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from fulfillment import clock
 from fulfillment.actors import Actor
-from fulfillment.models import Heartbeat, StaffSpecialty
+from fulfillment.api.auth import api_client_create
+from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty
 from orders import services
 from orders.enums import CustomerEventType, OrderStatus
 from orders.models import Customer, CustomerEvent, OrderEvent
@@ -31,6 +32,8 @@ def everything(db, admin_user, specialist):
     services.customer_add_external_ref(actor=Actor.system(), customer=order.customer, source="erp", external_ref="E1")
     StaffSpecialty.objects.create(user=specialist, specialty="billing")
     Heartbeat.objects.create(name="beat", at=clock.now())
+    api_client_create(name="shop-front", scopes=["read"])
+    IdempotencyRecord.objects.create(owner="client:1", key="k1", fingerprint="f" * 64, status_code=201)
     Group.objects.create(name="Leads")
     return order
 

@@ -1,0 +1,317 @@
+"""API shapes. Input serializers validate shape only (the rules live in services); output is
+built by plain functions from rows already loaded (no queries), with serializer classes that
+describe the same shape for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from fulfillment.tiers import ContactChannel
+
+from ..enums import OrderStatus, PaymentStatus, ServiceLevel, ShipmentStatus
+from ..models import Customer, Order
+from ..services import MAX_MONEY, MAX_QUANTITY
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, instead of silently dropping them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+class LineIn(StrictSerializer):
+    sku = serializers.CharField(max_length=64)
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_MONEY)
+
+
+class CustomerIn(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    preferred_language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    preferred_channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ExternalRefIn(StrictSerializer):
+    source = serializers.CharField(max_length=40)
+    external_ref = serializers.CharField(max_length=100)
+
+
+class CustomerCreateIn(CustomerIn):
+    external_refs = ExternalRefIn(many=True, required=False)
+
+
+class CustomerByRefIn(CustomerIn):
+    """An order's customer named by the client's own reference; created when new."""
+
+    source = serializers.CharField(max_length=40)
+    external_ref = serializers.CharField(max_length=100)
+
+
+class OrderIn(StrictSerializer):
+    customer = serializers.IntegerField(required=False, min_value=1, help_text=_("Our customer id."))
+    customer_ref = CustomerByRefIn(required=False, help_text=_("Or: the customer by your reference."))
+    source = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False)
+    placed_at = serializers.DateTimeField(required=False)
+    ship_by = serializers.DateField(required=False, allow_null=True)
+    deliver_by = serializers.DateField(required=False, allow_null=True)
+    ship_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    ship_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    ship_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    ship_city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    ship_region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    ship_postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    ship_country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    lines = LineIn(many=True, required=False, max_length=500)
+
+    def validate(self, attrs):
+        if attrs.get("ship_by") and attrs.get("deliver_by") and attrs["ship_by"] > attrs["deliver_by"]:
+            raise serializers.ValidationError({"deliver_by": [_("Must be on or after ship_by.")]})
+        return attrs
+
+
+class BulkIn(StrictSerializer):
+    orders = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=500)
+
+
+class ShipIn(StrictSerializer):
+    carrier = serializers.CharField(max_length=60)
+    tracking_number = serializers.CharField(max_length=80)
+    service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default=ServiceLevel.STANDARD)
+
+
+class ReasonIn(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ExpediteIn(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
+    requested_by = serializers.CharField(max_length=150)
+
+
+class EmptyIn(StrictSerializer):
+    pass
+
+
+# --- output (documentation of the dicts built below) ---------------------------------------
+
+
+class LineOut(serializers.Serializer):
+    sku = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ShipmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    carrier = serializers.CharField()
+    service_level = serializers.ChoiceField(choices=ServiceLevel.choices)
+    tracking_number = serializers.CharField()
+    status = serializers.ChoiceField(choices=ShipmentStatus.choices)
+    shipped_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+
+class CustomerSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class ExpediteOut(serializers.Serializer):
+    active = serializers.BooleanField()
+    reason = serializers.CharField()
+    requested_by = serializers.CharField()
+    requested_at = serializers.DateTimeField(allow_null=True)
+
+
+class OrderOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    source = serializers.CharField()
+    external_ref = serializers.CharField()
+    customer = CustomerSummaryOut()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+    currency = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    shipping_address = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    placed_at = serializers.DateTimeField()
+    ship_by = serializers.DateField(allow_null=True)
+    deliver_by = serializers.DateField(allow_null=True)
+    expedite = ExpediteOut()
+    lines = LineOut(many=True)
+    shipments = ShipmentOut(many=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class OrderFeedOut(serializers.Serializer):
+    results = OrderOut(many=True)
+    next_cursor = serializers.CharField(help_text=_("Send it back as ?cursor= on the next poll."))
+    has_more = serializers.BooleanField(help_text=_("True: poll again at once; false: wait a little."))
+
+
+class BulkItemOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    source = serializers.CharField()
+    external_ref = serializers.CharField()
+    result = serializers.ChoiceField(choices=["created", "updated", "error"])
+    id = serializers.IntegerField(required=False)
+    number = serializers.CharField(required=False)
+    version = serializers.IntegerField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class BulkOut(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    results = BulkItemOut(many=True)
+
+
+class CustomerOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    preferred_language = serializers.CharField()
+    preferred_channel = serializers.CharField()
+    address_line1 = serializers.CharField()
+    address_line2 = serializers.CharField()
+    city = serializers.CharField()
+    region = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+    notes = serializers.CharField()
+    external_refs = ExternalRefIn(many=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _dt(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def order_dict(order: Order) -> dict:
+    """The order representation, from an order with customer, lines and shipments loaded."""
+    customer = order.customer
+    lines = order.lines.all()
+    return {
+        "id": order.pk,
+        "number": order.number,
+        "source": order.source,
+        "external_ref": order.external_ref,
+        "customer": {"id": customer.pk, "name": customer.name, "email": customer.email, "phone": customer.phone},
+        "status": order.status,
+        "allowed_actions": order.allowed_actions,
+        "currency": order.currency,
+        "subtotal": str(order.subtotal),
+        "total": str(order.total),
+        "paid_amount": str(order.paid_amount),
+        "refunded_amount": str(order.refunded_amount),
+        "payment_status": order.payment_status,
+        "shipping_address": {
+            "name": order.ship_name,
+            "line1": order.ship_line1,
+            "line2": order.ship_line2,
+            "city": order.ship_city,
+            "region": order.ship_region,
+            "postal_code": order.ship_postal_code,
+            "country": order.ship_country,
+        },
+        "placed_at": _dt(order.placed_at),
+        "ship_by": order.ship_by.isoformat() if order.ship_by else None,
+        "deliver_by": order.deliver_by.isoformat() if order.deliver_by else None,
+        "expedite": {
+            "active": order.expedite,
+            "reason": order.expedite_reason,
+            "requested_by": order.expedite_requested_by,
+            "requested_at": _dt(order.expedite_requested_at),
+        },
+        "lines": [
+            {
+                "sku": line.sku,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": str(line.unit_price),
+                "line_total": str(line.line_total),
+            }
+            for line in lines
+        ],
+        "shipments": [
+            {
+                "id": s.pk,
+                "carrier": s.carrier,
+                "service_level": s.service_level,
+                "tracking_number": s.tracking_number,
+                "status": s.status,
+                "shipped_at": _dt(s.shipped_at),
+                "delivered_at": _dt(s.delivered_at),
+            }
+            for s in order.shipments.all()
+        ],
+        "version": order.version,
+        "created_at": _dt(order.created_at),
+        "updated_at": _dt(order.updated_at),
+    }
+
+
+def customer_dict(customer: Customer) -> dict:
+    data = {
+        name: getattr(customer, name)
+        for name in (
+            "name",
+            "email",
+            "phone",
+            "preferred_language",
+            "preferred_channel",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "notes",
+        )
+    }
+    return {
+        "id": customer.pk,
+        **data,
+        "external_refs": [{"source": r.source, "external_ref": r.external_ref} for r in customer.external_refs.all()],
+        "version": customer.version,
+        "created_at": _dt(customer.created_at),
+        "updated_at": _dt(customer.updated_at),
+    }

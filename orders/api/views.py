@@ -1,0 +1,490 @@
+"""REST API v1 for orders and customers: parse, call the services, answer. Thin on purpose."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import django_filters as filters
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers as drf_serializers
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from fulfillment.api.auth import actor_for
+from fulfillment.api.errors import flatten_errors
+from fulfillment.api.idempotency import run_idempotent
+from fulfillment.changefeed import safe_horizon
+from fulfillment.errors import Conflict, DomainError
+
+from .. import selectors, services
+from ..filters import OrderFilter
+from ..models import Customer, CustomerExternalRef, Order
+from ..services import LineInput
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(description=_("Invalid input (error shape with field errors).")),
+    401: OpenApiResponse(description=_("No or unknown API key.")),
+    403: OpenApiResponse(description=_("The key lacks the scope, or the role may not do this.")),
+    404: OpenApiResponse(description=_("Not found.")),
+    429: OpenApiResponse(description=_("Throttled; see Retry-After.")),
+}
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(description=_("Transition not allowed; lists the allowed moves.")),
+    412: OpenApiResponse(description=_("If-Match does not match the current version.")),
+    413: OpenApiResponse(description=_("Body too large.")),
+    422: OpenApiResponse(description=_("Idempotency-Key reused with a different body.")),
+}
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=_("Retry-safe POST: the same key and body return the first response."),
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=_("The ETag you read; a stale one gets 412."),
+)
+
+
+def etag(row) -> str:
+    return f'"{row.pk}-{row.version}"'
+
+
+def if_match_version(request, row) -> None:
+    """412 unless If-Match (when sent) names the row's current version."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return
+    if etag(row) not in [tag.strip().removeprefix("W/") for tag in header.split(",")]:
+        raise Conflict(_("If-Match does not match the current version %(etag)s.") % {"etag": etag(row)})
+
+
+def orders_loaded():
+    return Order.objects.select_related("customer").prefetch_related("lines", "shipments")
+
+
+def _lines(data) -> list[LineInput]:
+    return [
+        LineInput(
+            sku=line["sku"],
+            description=line.get("description", ""),
+            quantity=line["quantity"],
+            unit_price=line["unit_price"],
+        )
+        for line in data
+    ]
+
+
+def _customer_for(actor, data) -> Customer:
+    if "customer" in data:
+        customer = Customer.objects.filter(pk=data["customer"]).first()
+        if customer is None:
+            raise ValidationError({"customer": [_("No customer with this id.")]})
+        return customer
+    ref = dict(data["customer_ref"])
+    source, external_ref = ref.pop("source"), ref.pop("external_ref")
+    existing = (
+        CustomerExternalRef.objects.select_related("customer").filter(source=source, external_ref=external_ref).first()
+    )
+    if existing:
+        return existing.customer
+    return services.customer_create(actor=actor, external_refs=[(source, external_ref)], **ref)
+
+
+DETAIL_FIELDS = set(services.ORDER_DETAIL_FIELDS)
+
+
+def order_upsert(*, actor, data: dict, order: Order | None) -> tuple[Order, bool]:
+    """Create (order None) or update an order from validated API data. Returns (order, created)."""
+    if order is None:
+        if "customer" not in data and "customer_ref" not in data:
+            raise ValidationError({"customer": [_("Give customer (our id) or customer_ref (yours).")]})
+        if not data.get("lines"):
+            raise ValidationError({"lines": [_("An order needs at least one line.")]})
+        shipping = {k: v for k, v in data.items() if k.startswith("ship_") and k not in ("ship_by",)} or None
+        order = services.order_create(
+            actor=actor,
+            customer=_customer_for(actor, data),
+            lines=_lines(data["lines"]),
+            currency=data.get("currency"),
+            source=data.get("source", ""),
+            external_ref=data.get("external_ref", ""),
+            ship_by=data.get("ship_by"),
+            deliver_by=data.get("deliver_by"),
+            placed_at=data.get("placed_at"),
+            shipping=shipping,
+        )
+        return order, True
+    if ("customer" in data and data["customer"] != order.customer_id) or "customer_ref" in data:
+        raise ValidationError({"customer": [_("The customer of an order cannot change.")]})
+    for name in ("source", "external_ref"):
+        if name in data and data[name] != getattr(order, name):
+            raise ValidationError({name: [_("The reference of an order cannot change.")]})
+    if "placed_at" in data and data["placed_at"] != order.placed_at:
+        raise ValidationError({"placed_at": [_("placed_at cannot change.")]})
+    details = {k: v for k, v in data.items() if k in DETAIL_FIELDS}
+    if details:
+        order = services.order_update_details(actor=actor, order=order, **details)
+    if "lines" in data:
+        new = [(li.sku, li.description, li.quantity, li.unit_price) for li in _lines(data["lines"])]
+        old = [(li.sku, li.description, li.quantity, li.unit_price) for li in order.lines.all()]
+        if new != old:
+            order = services.order_replace_lines(actor=actor, order=order, lines=_lines(data["lines"]))
+    return order, False
+
+
+class OrderApiFilter(OrderFilter):
+    number = filters.CharFilter(field_name="number", label="number")
+    external_ref = filters.CharFilter(field_name="external_ref", label="external_ref")
+    source = filters.CharFilter(field_name="source", label="source")
+    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
+
+
+class UpdatedCursorPagination(CursorPagination):
+    """Stable under concurrent writes: ordered by (updated_at, id)."""
+
+    ordering = ("updated_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _feed_cursor(seq: int, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{seq}:{pk}".encode()).decode().rstrip("=")
+
+
+def _parse_feed_cursor(value: str) -> tuple[int, int]:
+    try:
+        seq, pk = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split(":")
+        return int(seq), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError({"cursor": [_("Not a cursor this feed gave out.")]}) from None
+
+
+class FeedQuery(drf_serializers.Serializer):
+    cursor = drf_serializers.CharField(required=False, max_length=100)
+    limit = drf_serializers.IntegerField(required=False, min_value=1, max_value=1000, default=500)
+    updated_after = drf_serializers.DateTimeField(required=False)
+
+
+def _respond(request, order: Order, code=status.HTTP_200_OK, location=False) -> Response:
+    order = orders_loaded().get(pk=order.pk)
+    headers = {"ETag": etag(order)}
+    if location:
+        headers["Location"] = f"/api/v1/orders/{order.pk}/"
+    return Response(s.order_dict(order), status=code, headers=headers)
+
+
+ACTION_SERVICES = {
+    "confirm": (s.EmptyIn, lambda a, o, d: services.order_confirm(actor=a, order=o)),
+    "process": (s.EmptyIn, lambda a, o, d: services.order_start_processing(actor=a, order=o)),
+    "pack": (s.EmptyIn, lambda a, o, d: services.order_pack(actor=a, order=o)),
+    "ship": (s.ShipIn, lambda a, o, d: services.order_ship(actor=a, order=o, **d)),
+    "deliver": (s.EmptyIn, lambda a, o, d: services.order_deliver(actor=a, order=o)),
+    "hold": (s.ReasonIn, lambda a, o, d: services.order_hold(actor=a, order=o, reason=d["reason"])),
+    "release": (s.EmptyIn, lambda a, o, d: services.order_release(actor=a, order=o)),
+    "cancel": (s.ReasonIn, lambda a, o, d: services.order_cancel(actor=a, order=o, reason=d["reason"])),
+    "return": (s.ReasonIn, lambda a, o, d: services.order_mark_returned(actor=a, order=o, reason=d["reason"])),
+    "expedite": (s.ExpediteIn, lambda a, o, d: services.order_request_expedite(actor=a, order=o, **d)),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.OrderOut(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: s.OrderOut, **ERRORS}),
+)
+class OrderViewSet(viewsets.GenericViewSet):
+    filterset_class = OrderApiFilter
+    pagination_class = UpdatedCursorPagination
+    serializer_class = s.OrderOut
+
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Order.objects.none()
+        selectors.order_list(actor=actor_for(self.request))  # the read permission, as in the browser
+        return orders_loaded()
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response([s.order_dict(order) for order in page])
+
+    def retrieve(self, request, pk=None):
+        order = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(s.order_dict(order), headers={"ETag": etag(order)})
+
+    @extend_schema(request=s.OrderIn, parameters=[IDEMPOTENCY], responses={201: s.OrderOut, **WRITE_ERRORS})
+    def create(self, request):
+        data = self._valid(s.OrderIn, request.data)
+
+        def handler():
+            order, _created = order_upsert(actor=actor_for(request), data=data, order=None)
+            return _respond(request, order, status.HTTP_201_CREATED, location=True)
+
+        return run_idempotent(request, handler)
+
+    @extend_schema(request=s.OrderIn, parameters=[IF_MATCH], responses={200: s.OrderOut, **WRITE_ERRORS})
+    def update(self, request, pk=None):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=s.OrderIn, parameters=[IF_MATCH], responses={200: s.OrderOut, **WRITE_ERRORS})
+    def partial_update(self, request, pk=None):
+        return self._update(request, pk, partial=True)
+
+    def _update(self, request, pk, *, partial):
+        data = self._valid(s.OrderIn, request.data, partial=partial)
+        actor = actor_for(request)
+        selectors.order_list(actor=actor)
+        with transaction.atomic():
+            order = get_object_or_404(Order.objects.select_for_update(), pk=pk)
+            if_match_version(request, order)
+            order, _created = order_upsert(actor=actor, data=data, order=order)
+        return _respond(request, order)
+
+    @extend_schema(
+        request=s.OrderIn,
+        parameters=[IF_MATCH],
+        responses={200: s.OrderOut, 201: s.OrderOut, **WRITE_ERRORS},
+        description=_("Create or update the order with your reference: 201 when created, 200 when updated."),
+    )
+    @action(detail=False, methods=["put"], url_path=r"by-ref/(?P<source>[^/]{1,40})/(?P<external_ref>[^/]{1,100})")
+    def by_ref(self, request, source=None, external_ref=None):
+        data = self._valid(
+            s.OrderIn,
+            {**request.data, "source": source, "external_ref": external_ref}
+            if isinstance(request.data, dict)
+            else request.data,
+        )
+        actor = actor_for(request)
+        selectors.order_list(actor=actor)
+        with transaction.atomic():
+            order = Order.objects.select_for_update().filter(source=source, external_ref=external_ref).first()
+            if order is not None:
+                if_match_version(request, order)
+            order, created = order_upsert(actor=actor, data=data, order=order)
+        return _respond(request, order, status.HTTP_201_CREATED if created else status.HTTP_200_OK, location=created)
+
+    @extend_schema(
+        request=s.BulkIn,
+        parameters=[IDEMPOTENCY],
+        responses={200: s.BulkOut, **WRITE_ERRORS},
+        description=_(
+            "Up to 500 orders, each created or updated by (source, external_ref). Each item "
+            "succeeds or fails whole; the response says which."
+        ),
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        payload = self._valid(s.BulkIn, request.data)
+        actor = actor_for(request)
+        selectors.order_list(actor=actor)
+
+        def handler():
+            results, counts = [], {"created": 0, "updated": 0, "errors": 0}
+            for index, raw in enumerate(payload["orders"]):
+                results.append(self._bulk_item(actor, index, raw, counts))
+            return Response({**counts, "results": results})
+
+        return run_idempotent(request, handler)
+
+    def _bulk_item(self, actor, index, raw, counts) -> dict:
+        item = {
+            "index": index,
+            "source": str(raw.get("source", ""))[:40],
+            "external_ref": str(raw.get("external_ref", ""))[:100],
+        }
+        serializer = s.OrderIn(data=raw)
+        errors = None
+        if not serializer.is_valid():
+            errors = _flat(serializer.errors)
+        elif not serializer.validated_data.get("source") or not serializer.validated_data.get("external_ref"):
+            errors = {"external_ref": [_("Each bulk item needs source and external_ref.")]}
+        else:
+            data = serializer.validated_data
+            try:
+                with transaction.atomic():
+                    order = (
+                        Order.objects.select_for_update()
+                        .filter(source=data["source"], external_ref=data["external_ref"])
+                        .first()
+                    )
+                    order, created = order_upsert(actor=actor, data=data, order=order)
+            except ValidationError as exc:
+                errors = _flat(exc.detail)
+            except DomainError as exc:
+                errors = exc.field_errors or {"non_field_errors": [str(exc.message)]}
+            else:
+                counts["created" if created else "updated"] += 1
+                return {
+                    **item,
+                    "result": "created" if created else "updated",
+                    "id": order.pk,
+                    "number": order.number,
+                    "version": order.version,
+                }
+        counts["errors"] += 1
+        return {**item, "result": "error", "errors": errors}
+
+    @extend_schema(
+        parameters=[FeedQuery],
+        responses={200: s.OrderFeedOut, **ERRORS},
+        description=_(
+            "The change feed: every order created or changed since your cursor, oldest change first. "
+            "Never skips an order, including ones whose transaction committed late."
+        ),
+    )
+    @action(detail=False, methods=["get"])
+    def feed(self, request):
+        query = self._valid(FeedQuery, request.query_params)
+        selectors.order_list(actor=actor_for(request))
+        queryset = orders_loaded().order_by("change_seq", "id")
+        horizon = safe_horizon()
+        if horizon is not None:
+            queryset = queryset.filter(change_seq__lt=horizon)
+        if "cursor" in query:
+            seq, pk = _parse_feed_cursor(query["cursor"])
+            queryset = queryset.filter(change_seq__gte=seq).filter(Q(change_seq__gt=seq) | Q(id__gt=pk))
+        elif "updated_after" in query:
+            queryset = queryset.filter(updated_at__gt=query["updated_after"])
+        rows = list(queryset[: query["limit"] + 1])
+        has_more = len(rows) > query["limit"]
+        rows = rows[: query["limit"]]
+        if rows:
+            next_cursor = _feed_cursor(rows[-1].change_seq, rows[-1].pk)
+        else:
+            next_cursor = query.get("cursor") or _feed_cursor(0, 0)
+        return Response({"results": [s.order_dict(o) for o in rows], "next_cursor": next_cursor, "has_more": has_more})
+
+    def _action(self, request, pk, name):
+        serializer_class, call = ACTION_SERVICES[name]
+        data = self._valid(serializer_class, request.data)
+        actor = actor_for(request)
+
+        def handler():
+            order = get_object_or_404(Order.objects.select_for_update(), pk=pk)
+            if_match_version(request, order)
+            call(actor, order, data)
+            return _respond(request, order)
+
+        return run_idempotent(request, handler)
+
+    @staticmethod
+    def _valid(serializer_class, data, partial=False):
+        serializer = serializer_class(data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def _flat(detail) -> dict:
+    return flatten_errors(detail)
+
+
+def _make_action(name: str, serializer_class):
+    def view(self, request, pk=None):
+        return self._action(request, pk, name)
+
+    view.__name__ = f"action_{name}"  # before @action: the router maps POST to this name
+    view = action(detail=True, methods=["post"], url_path=name, url_name=name)(view)
+    return extend_schema(
+        request=serializer_class,
+        parameters=[IDEMPOTENCY, IF_MATCH],
+        responses={200: s.OrderOut, **WRITE_ERRORS},
+        operation_id=f"orders_{name}",
+    )(view)
+
+
+for _name, (_serializer, _call) in ACTION_SERVICES.items():
+    setattr(OrderViewSet, f"action_{_name}", _make_action(_name, _serializer))
+
+
+class CustomerApiFilter(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label="q", max_length=200)
+    email = filters.CharFilter(field_name="email", lookup_expr="iexact", label="email")
+    source = filters.CharFilter(field_name="external_refs__source", label="source")
+    external_ref = filters.CharFilter(field_name="external_refs__external_ref", label="external_ref")
+    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(selectors.customer_matches(value)) if value.strip() else queryset
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.CustomerOut(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: s.CustomerOut, **ERRORS}),
+)
+class CustomerViewSet(viewsets.GenericViewSet):
+    filterset_class = CustomerApiFilter
+    pagination_class = UpdatedCursorPagination
+    serializer_class = s.CustomerOut
+
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Customer.objects.none()
+        selectors.customer_list(actor=actor_for(self.request))
+        return Customer.objects.prefetch_related(
+            Prefetch("external_refs", queryset=CustomerExternalRef.objects.order_by("source", "external_ref"))
+        )
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).distinct())
+        return self.get_paginated_response([s.customer_dict(c) for c in page])
+
+    def retrieve(self, request, pk=None):
+        customer = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(s.customer_dict(customer), headers={"ETag": etag(customer)})
+
+    @extend_schema(request=s.CustomerCreateIn, parameters=[IDEMPOTENCY], responses={201: s.CustomerOut, **WRITE_ERRORS})
+    def create(self, request):
+        data = dict(OrderViewSet._valid(s.CustomerCreateIn, request.data))
+        refs = [(r["source"], r["external_ref"]) for r in data.pop("external_refs", [])]
+
+        def handler():
+            customer = services.customer_create(actor=actor_for(request), external_refs=refs, **data)
+            customer = self.get_queryset().get(pk=customer.pk)
+            return Response(
+                s.customer_dict(customer),
+                status=201,
+                headers={"ETag": etag(customer), "Location": f"/api/v1/customers/{customer.pk}/"},
+            )
+
+        return run_idempotent(request, handler)
+
+    @extend_schema(request=s.CustomerIn, parameters=[IF_MATCH], responses={200: s.CustomerOut, **WRITE_ERRORS})
+    def update(self, request, pk=None):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=s.CustomerIn, parameters=[IF_MATCH], responses={200: s.CustomerOut, **WRITE_ERRORS})
+    def partial_update(self, request, pk=None):
+        return self._update(request, pk, partial=True)
+
+    def _update(self, request, pk, *, partial):
+        data = OrderViewSet._valid(s.CustomerIn, request.data, partial=partial)
+        with transaction.atomic():
+            customer = get_object_or_404(Customer.objects.select_for_update(), pk=pk)
+            if_match_version(request, customer)
+            services.customer_update(actor=actor_for(request), customer=customer, **data)
+        customer = self.get_queryset().get(pk=pk)
+        return Response(s.customer_dict(customer), headers={"ETag": etag(customer)})
