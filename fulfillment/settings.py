@@ -245,6 +245,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fulfillment.api.errors.exception_handler",
+    # No OPTIONS metadata: the schema at /api/schema/ describes every endpoint (and DRF's
+    # metadata crashed on detail-less custom routes such as by-ref).
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_THROTTLE_CLASSES": ["fulfillment.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("FD_API_RATE", "6000/minute")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

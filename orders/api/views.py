@@ -6,6 +6,7 @@ import base64
 import binascii
 
 import django_filters as filters
+from django import forms as django_forms
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
@@ -26,7 +27,7 @@ from fulfillment.changefeed import safe_horizon
 from fulfillment.errors import Conflict, DomainError
 
 from .. import selectors, services
-from ..filters import OrderFilter
+from ..filters import OrderFilter, OrderFilterForm
 from ..models import Customer, CustomerExternalRef, Order
 from ..services import LineInput
 from . import serializers as s
@@ -47,7 +48,7 @@ WRITE_ERRORS = {
 }
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]([ -~]*[!-~])?$"},
     OpenApiParameter.HEADER,
     required=False,
     description=_("Retry-safe POST: the same key and body return the first response."),
@@ -130,7 +131,16 @@ def order_upsert(*, actor, data: dict, order: Order | None) -> tuple[Order, bool
             shipping=shipping,
         )
         return order, True
-    if ("customer" in data and data["customer"] != order.customer_id) or "customer_ref" in data:
+    same_customer = True
+    if "customer" in data:
+        same_customer = data["customer"] == order.customer_id
+    elif "customer_ref" in data:  # re-sending a full order names its customer again: fine if the same
+        same_customer = CustomerExternalRef.objects.filter(
+            customer_id=order.customer_id,
+            source=data["customer_ref"]["source"],
+            external_ref=data["customer_ref"]["external_ref"],
+        ).exists()
+    if not same_customer:
         raise ValidationError({"customer": [_("The customer of an order cannot change.")]})
     for name in ("source", "external_ref"):
         if name in data and data[name] != getattr(order, name):
@@ -148,11 +158,33 @@ def order_upsert(*, actor, data: dict, order: Order | None) -> tuple[Order, bool
     return order, False
 
 
+class StrictQueryMixin:
+    """API filters: an empty value is an error, not "no filter" (the browser's forms send empties)."""
+
+    def clean(self):
+        data = super().clean()
+        for name in self.fields:
+            if name in self.data and self.data.get(name) == "":
+                self.add_error(name, _("Give a value, or leave the parameter out."))
+        return data
+
+
+class StrictOrderFilterForm(StrictQueryMixin, OrderFilterForm):
+    pass
+
+
+class StrictFilterForm(StrictQueryMixin, django_forms.Form):
+    pass
+
+
 class OrderApiFilter(OrderFilter):
     number = filters.CharFilter(field_name="number", label="number")
     external_ref = filters.CharFilter(field_name="external_ref", label="external_ref")
     source = filters.CharFilter(field_name="source", label="source")
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
+
+    class Meta(OrderFilter.Meta):
+        form = StrictOrderFilterForm
 
 
 class UpdatedCursorPagination(CursorPagination):
@@ -251,7 +283,6 @@ class OrderViewSet(viewsets.GenericViewSet):
     def _update(self, request, pk, *, partial):
         data = self._valid(s.OrderIn, request.data, partial=partial)
         actor = actor_for(request)
-        selectors.order_list(actor=actor)
         with transaction.atomic():
             order = get_object_or_404(Order.objects.select_for_update(), pk=pk)
             if_match_version(request, order)
@@ -273,7 +304,6 @@ class OrderViewSet(viewsets.GenericViewSet):
             else request.data,
         )
         actor = actor_for(request)
-        selectors.order_list(actor=actor)
         with transaction.atomic():
             order = Order.objects.select_for_update().filter(source=source, external_ref=external_ref).first()
             if order is not None:
@@ -294,7 +324,6 @@ class OrderViewSet(viewsets.GenericViewSet):
     def bulk(self, request):
         payload = self._valid(s.BulkIn, request.data)
         actor = actor_for(request)
-        selectors.order_list(actor=actor)
 
         def handler():
             results, counts = [], {"created": 0, "updated": 0, "errors": 0}
@@ -368,8 +397,14 @@ class OrderViewSet(viewsets.GenericViewSet):
         rows = rows[: query["limit"]]
         if rows:
             next_cursor = _feed_cursor(rows[-1].change_seq, rows[-1].pk)
-        else:
-            next_cursor = query.get("cursor") or _feed_cursor(0, 0)
+        elif "cursor" in query:
+            next_cursor = query["cursor"]
+        else:  # nothing (new) yet: start the client at the current end, not at the beginning
+            end = Order.objects.order_by("-change_seq", "-id")
+            if horizon is not None:
+                end = end.filter(change_seq__lt=horizon)
+            last = end.values_list("change_seq", "id").first() if "updated_after" in query else None
+            next_cursor = _feed_cursor(*last) if last else _feed_cursor(0, 0)
         return Response({"results": [s.order_dict(o) for o in rows], "next_cursor": next_cursor, "has_more": has_more})
 
     def _action(self, request, pk, name):
@@ -414,19 +449,34 @@ for _name, (_serializer, _call) in ACTION_SERVICES.items():
     setattr(OrderViewSet, f"action_{_name}", _make_action(_name, _serializer))
 
 
+def customers_loaded():
+    return Customer.objects.prefetch_related(
+        Prefetch("external_refs", queryset=CustomerExternalRef.objects.order_by("source", "external_ref"))
+    )
+
+
 class CustomerApiFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="q", max_length=200)
     email = filters.CharFilter(field_name="email", lookup_expr="iexact", label="email")
-    source = filters.CharFilter(field_name="external_refs__source", label="source")
-    external_ref = filters.CharFilter(field_name="external_refs__external_ref", label="external_ref")
+    source = filters.CharFilter(method="filter_ref", label="source", max_length=40)
+    external_ref = filters.CharFilter(method="filter_ref", label="external_ref", max_length=100)
     updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
 
     class Meta:
         model = Customer
         fields: list[str] = []
+        form = StrictFilterForm
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(selectors.customer_matches(value)) if value.strip() else queryset
+
+    def filter_ref(self, queryset, name, value):
+        """source and external_ref together name ONE reference (not two different ones)."""
+        refs = CustomerExternalRef.objects.all()
+        for field in ("source", "external_ref"):
+            if self.form.cleaned_data.get(field):
+                refs = refs.filter(**{field: self.form.cleaned_data[field]})
+        return queryset.filter(id__in=refs.values("customer_id"))
 
 
 @extend_schema_view(
@@ -444,9 +494,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Customer.objects.none()
         selectors.customer_list(actor=actor_for(self.request))
-        return Customer.objects.prefetch_related(
-            Prefetch("external_refs", queryset=CustomerExternalRef.objects.order_by("source", "external_ref"))
-        )
+        return customers_loaded()
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).distinct())
@@ -463,7 +511,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
 
         def handler():
             customer = services.customer_create(actor=actor_for(request), external_refs=refs, **data)
-            customer = self.get_queryset().get(pk=customer.pk)
+            customer = customers_loaded().get(pk=customer.pk)
             return Response(
                 s.customer_dict(customer),
                 status=201,
@@ -486,5 +534,5 @@ class CustomerViewSet(viewsets.GenericViewSet):
             customer = get_object_or_404(Customer.objects.select_for_update(), pk=pk)
             if_match_version(request, customer)
             services.customer_update(actor=actor_for(request), customer=customer, **data)
-        customer = self.get_queryset().get(pk=pk)
+        customer = customers_loaded().get(pk=pk)
         return Response(s.customer_dict(customer), headers={"ETag": etag(customer)})
