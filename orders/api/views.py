@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 
 import django_filters as filters
 from django import forms as django_forms
@@ -75,8 +76,13 @@ def if_match_version(request, row) -> None:
         raise Conflict(_("If-Match does not match the current version %(etag)s.") % {"etag": etag(row)})
 
 
-def orders_loaded():
-    return Order.objects.select_related("customer").prefetch_related("lines", "shipments")
+def order_rows(queryset):
+    """Orders as value rows for ``serializers.order_dicts`` (no model instances)."""
+    return queryset.values(*s.ORDER_VALUES)
+
+
+def order_payload(pk: int) -> dict:
+    return s.order_dicts(list(order_rows(Order.objects.filter(pk=pk))))[0]
 
 
 def _lines(data) -> list[LineInput]:
@@ -158,6 +164,18 @@ def order_upsert(*, actor, data: dict, order: Order | None) -> tuple[Order, bool
     return order, False
 
 
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """An ISO time with any offset, compared in UTC (PostgreSQL refuses offsets past ±15:59)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except (OverflowError, ValueError):
+                raise ValidationError({self.field_name: [_("This time is out of range.")]}) from None
+        return super().filter(qs, value)
+
+
 class StrictQueryMixin:
     """API filters: an empty value is an error, not "no filter" (the browser's forms send empties)."""
 
@@ -181,7 +199,7 @@ class OrderApiFilter(OrderFilter):
     number = filters.CharFilter(field_name="number", label="number")
     external_ref = filters.CharFilter(field_name="external_ref", label="external_ref")
     source = filters.CharFilter(field_name="source", label="source")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
 
     class Meta(OrderFilter.Meta):
         form = StrictOrderFilterForm
@@ -215,11 +233,11 @@ class FeedQuery(drf_serializers.Serializer):
 
 
 def _respond(request, order: Order, code=status.HTTP_200_OK, location=False) -> Response:
-    order = orders_loaded().get(pk=order.pk)
-    headers = {"ETag": etag(order)}
+    payload = order_payload(order.pk)
+    headers = {"ETag": f'"{payload["id"]}-{payload["version"]}"'}
     if location:
         headers["Location"] = f"/api/v1/orders/{order.pk}/"
-    return Response(s.order_dict(order), status=code, headers=headers)
+    return Response(payload, status=code, headers=headers)
 
 
 ACTION_SERVICES = {
@@ -251,16 +269,15 @@ class OrderViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Order.objects.none()
         selectors.order_list(actor=actor_for(self.request))  # the read permission, as in the browser
-        return orders_loaded()
+        return Order.objects.all()
 
     def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([s.order_dict(order) for order in page])
+        page = self.paginate_queryset(order_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(s.order_dicts(page))
 
     def retrieve(self, request, pk=None):
-        order = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(s.order_dict(order), headers={"ETag": etag(order)})
+        order = get_object_or_404(self.get_queryset().only("id"), pk=pk)
+        return _respond(request, order)
 
     @extend_schema(request=s.OrderIn, parameters=[IDEMPOTENCY], responses={201: s.OrderOut, **WRITE_ERRORS})
     def create(self, request):
@@ -383,7 +400,7 @@ class OrderViewSet(viewsets.GenericViewSet):
     def feed(self, request):
         query = self._valid(FeedQuery, request.query_params)
         selectors.order_list(actor=actor_for(request))
-        queryset = orders_loaded().order_by("change_seq", "id")
+        queryset = order_rows(Order.objects.order_by("change_seq", "id"))
         horizon = safe_horizon()
         if horizon is not None:
             queryset = queryset.filter(change_seq__lt=horizon)
@@ -396,7 +413,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         has_more = len(rows) > query["limit"]
         rows = rows[: query["limit"]]
         if rows:
-            next_cursor = _feed_cursor(rows[-1].change_seq, rows[-1].pk)
+            next_cursor = _feed_cursor(rows[-1]["change_seq"], rows[-1]["id"])
         elif "cursor" in query:
             next_cursor = query["cursor"]
         else:  # nothing (new) yet: start the client at the current end, not at the beginning
@@ -405,7 +422,7 @@ class OrderViewSet(viewsets.GenericViewSet):
                 end = end.filter(change_seq__lt=horizon)
             last = end.values_list("change_seq", "id").first() if "updated_after" in query else None
             next_cursor = _feed_cursor(*last) if last else _feed_cursor(0, 0)
-        return Response({"results": [s.order_dict(o) for o in rows], "next_cursor": next_cursor, "has_more": has_more})
+        return Response({"results": s.order_dicts(rows), "next_cursor": next_cursor, "has_more": has_more})
 
     def _action(self, request, pk, name):
         serializer_class, call = ACTION_SERVICES[name]
@@ -460,7 +477,7 @@ class CustomerApiFilter(filters.FilterSet):
     email = filters.CharFilter(field_name="email", lookup_expr="iexact", label="email")
     source = filters.CharFilter(method="filter_ref", label="source", max_length=40)
     external_ref = filters.CharFilter(method="filter_ref", label="external_ref", max_length=100)
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
 
     class Meta:
         model = Customer
