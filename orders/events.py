@@ -13,9 +13,9 @@ def _order_event(order: Order, actor: Actor, type_: str, **details) -> OrderEven
     return OrderEvent.objects.create(order=order, type=type_, details=details, **actor.event_fields())
 
 
-def order_created(order: Order, actor: Actor) -> OrderEvent:
+def order_created(order: Order, actor: Actor, *, line_count: int) -> OrderEvent:
     return _order_event(
-        order, actor, OrderEventType.CREATED, total=str(order.total), currency=order.currency, lines=order.lines.count()
+        order, actor, OrderEventType.CREATED, total=str(order.total), currency=order.currency, lines=line_count
     )
 
 

@@ -97,7 +97,9 @@ def _lines(data) -> list[LineInput]:
     ]
 
 
-def _customer_for(actor, data) -> Customer:
+def _customer_for(actor, data, cache: dict | None = None) -> Customer:
+    """The order's customer: by our id, or by the client's reference (created when new).
+    ``cache``: (source, external_ref) → customer, shared across the items of one bulk request."""
     if "customer" in data:
         customer = Customer.objects.filter(pk=data["customer"]).first()
         if customer is None:
@@ -105,18 +107,25 @@ def _customer_for(actor, data) -> Customer:
         return customer
     ref = dict(data["customer_ref"])
     source, external_ref = ref.pop("source"), ref.pop("external_ref")
+    if cache is not None and (source, external_ref) in cache:
+        return cache[(source, external_ref)]
     existing = (
         CustomerExternalRef.objects.select_related("customer").filter(source=source, external_ref=external_ref).first()
     )
-    if existing:
-        return existing.customer
-    return services.customer_create(actor=actor, external_refs=[(source, external_ref)], **ref)
+    customer = (
+        existing.customer
+        if existing
+        else services.customer_create(actor=actor, external_refs=[(source, external_ref)], **ref)
+    )
+    if cache is not None:
+        cache[(source, external_ref)] = customer
+    return customer
 
 
 DETAIL_FIELDS = set(services.ORDER_DETAIL_FIELDS)
 
 
-def order_upsert(*, actor, data: dict, order: Order | None) -> tuple[Order, bool]:
+def order_upsert(*, actor, data: dict, order: Order | None, customers: dict | None = None) -> tuple[Order, bool]:
     """Create (order None) or update an order from validated API data. Returns (order, created)."""
     if order is None:
         if "customer" not in data and "customer_ref" not in data:
@@ -126,7 +135,7 @@ def order_upsert(*, actor, data: dict, order: Order | None) -> tuple[Order, bool
         shipping = {k: v for k, v in data.items() if k.startswith("ship_") and k not in ("ship_by",)} or None
         order = services.order_create(
             actor=actor,
-            customer=_customer_for(actor, data),
+            customer=_customer_for(actor, data, customers),
             lines=_lines(data["lines"]),
             currency=data.get("currency"),
             source=data.get("source", ""),
@@ -343,40 +352,55 @@ class OrderViewSet(viewsets.GenericViewSet):
         actor = actor_for(request)
 
         def handler():
+            items = payload["orders"]
+            validator = s.OrderIn()  # one instance for every item: building its fields is not free
+            parsed = []
+            for raw in items:
+                try:
+                    parsed.append((validator.run_validation(raw), None))
+                except ValidationError as exc:
+                    parsed.append((None, _flat(exc.detail)))
+            # What the batch names, looked up once rather than per item.
+            refs = {d["external_ref"] for d, _e in parsed if d and d.get("external_ref")}
+            existing = set(Order.objects.filter(external_ref__in=refs).values_list("source", "external_ref"))
+            customer_refs = {d["customer_ref"]["external_ref"] for d, _e in parsed if d and "customer_ref" in d}
+            customers = {
+                (r.source, r.external_ref): r.customer
+                for r in CustomerExternalRef.objects.filter(external_ref__in=customer_refs).select_related("customer")
+            }
             results, counts = [], {"created": 0, "updated": 0, "errors": 0}
-            for index, raw in enumerate(payload["orders"]):
-                results.append(self._bulk_item(actor, index, raw, counts))
+            for index, (raw, (data, errors)) in enumerate(zip(items, parsed, strict=True)):
+                results.append(self._bulk_item(actor, index, raw, data, errors, counts, existing, customers))
             return Response({**counts, "results": results})
 
         return run_idempotent(request, handler)
 
-    def _bulk_item(self, actor, index, raw, counts) -> dict:
+    def _bulk_item(self, actor, index, raw, data, errors, counts, existing, customers) -> dict:
         item = {
             "index": index,
-            "source": str(raw.get("source", ""))[:40],
-            "external_ref": str(raw.get("external_ref", ""))[:100],
+            "source": str(raw.get("source", ""))[:40] if isinstance(raw, dict) else "",
+            "external_ref": str(raw.get("external_ref", ""))[:100] if isinstance(raw, dict) else "",
         }
-        serializer = s.OrderIn(data=raw)
-        errors = None
-        if not serializer.is_valid():
-            errors = _flat(serializer.errors)
-        elif not serializer.validated_data.get("source") or not serializer.validated_data.get("external_ref"):
+        if errors is None and (not data.get("source") or not data.get("external_ref")):
             errors = {"external_ref": [_("Each bulk item needs source and external_ref.")]}
-        else:
-            data = serializer.validated_data
+        if errors is None:
+            key = (data["source"], data["external_ref"])
+            known = dict(customers)  # a failed item rolls back the customers it created: forget them too
             try:
                 with transaction.atomic():
-                    order = (
-                        Order.objects.select_for_update()
-                        .filter(source=data["source"], external_ref=data["external_ref"])
-                        .first()
-                    )
-                    order, created = order_upsert(actor=actor, data=data, order=order)
-            except ValidationError as exc:
-                errors = _flat(exc.detail)
-            except DomainError as exc:
-                errors = exc.field_errors or {"non_field_errors": [str(exc.message)]}
+                    order = None
+                    if key in existing:
+                        order = Order.objects.select_for_update().filter(source=key[0], external_ref=key[1]).first()
+                    order, created = order_upsert(actor=actor, data=data, order=order, customers=customers)
+            except (ValidationError, DomainError) as exc:
+                customers.clear()
+                customers.update(known)
+                if isinstance(exc, ValidationError):
+                    errors = _flat(exc.detail)
+                else:
+                    errors = exc.field_errors or {"non_field_errors": [str(exc.message)]}
             else:
+                existing.add(key)
                 counts["created" if created else "updated"] += 1
                 return {
                     **item,

@@ -105,7 +105,7 @@ def order_create(
         order.number = f"{settings.FD_ORDER_NUMBER_PREFIX}{order.pk:07d}"
         Order.objects.filter(pk=order.pk).update(number=order.number, change_seq=NextChangeSeq(Order._meta.db_table))
         _write_lines(order, checked)
-        events.order_created(order, actor)
+        events.order_created(order, actor, line_count=len(checked))
     return order
 
 

@@ -33,3 +33,16 @@ def test_naming_another_customer_on_update_is_refused_and_changes_nothing(rw):
     assert "customer" in response.json()["errors"]
     order = Order.objects.get(source="shop", external_ref="R-2")
     assert [li.quantity for li in order.lines.all()] == [1]
+
+
+def test_a_failed_bulk_item_does_not_leave_a_ghost_customer_for_the_next(rw):
+    # Valid in shape, so its new customer is created; then the service refuses the total.
+    bad = _full("R-3", "C-NEW")
+    bad["lines"] = [line(quantity=1_000_000, unit_price="9999999999.99")]
+    good = _full("R-4", "C-NEW")
+    response = rw.post("/api/v1/orders/bulk/", {"orders": [bad, good]}, format="json")
+    assert response.status_code == 200, response.content[:300]
+    results = response.json()["results"]
+    assert [r["result"] for r in results] == ["error", "created"], results
+    order = Order.objects.get(source="shop", external_ref="R-4")
+    assert order.customer.external_refs.get().external_ref == "C-NEW"
