@@ -15,7 +15,8 @@ from fulfillment.tiers import ContactChannel
 
 from ..enums import OrderStatus, PaymentStatus, ServiceLevel, ShipmentStatus, allowed_actions
 from ..models import Customer, OrderLine, Shipment
-from ..services import MAX_MONEY, MAX_QUANTITY
+from ..services import CUSTOMER_FIELDS, MAX_MONEY, MAX_QUANTITY
+from ..services._common import SHIPPING_FIELDS
 
 
 class StrictSerializer(serializers.Serializer):
@@ -241,13 +242,7 @@ ORDER_VALUES = (
     "paid_amount",
     "refunded_amount",
     "payment_status",
-    "ship_name",
-    "ship_line1",
-    "ship_line2",
-    "ship_city",
-    "ship_region",
-    "ship_postal_code",
-    "ship_country",
+    *SHIPPING_FIELDS,
     "placed_at",
     "ship_by",
     "deliver_by",
@@ -359,23 +354,7 @@ def order_dicts(rows: list[dict]) -> list[dict]:
 
 
 def customer_dict(customer: Customer) -> dict:
-    data = {
-        name: getattr(customer, name)
-        for name in (
-            "name",
-            "email",
-            "phone",
-            "preferred_language",
-            "preferred_channel",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "notes",
-        )
-    }
+    data = {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
     return {
         "id": customer.pk,
         **data,
