@@ -19,6 +19,19 @@ def order_created(order: Order, actor: Actor, *, line_count: int) -> OrderEvent:
     )
 
 
+def orders_created(orders: list[Order], actor: Actor, *, line_counts: list[int]) -> list[OrderEvent]:
+    """The created event of many orders at once (bulk sync), one statement."""
+    return OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order=order,
+            type=OrderEventType.CREATED,
+            details={"total": str(order.total), "currency": order.currency, "lines": count},
+            **actor.event_fields(),
+        )
+        for order, count in zip(orders, line_counts, strict=True)
+    )
+
+
 def order_updated(order: Order, actor: Actor, changes: dict) -> OrderEvent:
     return _order_event(order, actor, OrderEventType.UPDATED, changes=changes)
 

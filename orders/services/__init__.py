@@ -21,7 +21,7 @@ from ._common import (
     LineInput,
     _payment_status,
 )
-from .creation import order_create, order_replace_lines, order_update_details
+from .creation import order_create, order_create_many, order_replace_lines, order_update_details
 from .customers import customer_add_external_ref, customer_create, customer_update
 from .money import order_record_payment, order_refund
 from .status import (
@@ -57,6 +57,7 @@ __all__ = [
     "order_clear_expedite",
     "order_confirm",
     "order_create",
+    "order_create_many",
     "order_deliver",
     "order_hold",
     "order_mark_returned",

@@ -40,9 +40,8 @@ from ._common import (
 # --- orders: creation and details -------------------------------------------------------
 
 
-def order_create(
+def _prepared_order(
     *,
-    actor: Actor,
     customer: Customer,
     lines: Iterable[LineInput],
     currency: str | None = None,
@@ -52,10 +51,8 @@ def order_create(
     deliver_by: dt.date | None = None,
     placed_at: dt.datetime | None = None,
     shipping: Mapping[str, str] | None = None,
-) -> Order:
-    """A new order in status *placed*. The shipping address defaults to the customer's."""
-    actor = as_actor(actor)
-    require(actor, perms.CREATE)
+) -> tuple[Order, list[LineInput]]:
+    """Check one new order's input and build its (unsaved) row. Raises InvalidInput."""
     checked = _check_lines(lines)
     _check_dates(ship_by, deliver_by)
     currency = (currency or settings.FD_DEFAULT_CURRENCY).upper()
@@ -79,29 +76,43 @@ def order_create(
     )
     subtotal = _subtotal(checked)
     now = clock.now()
+    order = Order(
+        customer=customer,
+        currency=currency,
+        source=source,
+        external_ref=external_ref,
+        ship_by=ship_by,
+        deliver_by=deliver_by,
+        placed_at=placed_at or now,
+        subtotal=subtotal,
+        total=subtotal,
+        created_at=now,
+        updated_at=now,
+        **address,
+    )
+    return order, checked
+
+
+def _reference_taken(source: str, external_ref: str) -> InvalidInput:
+    return InvalidInput(
+        field_errors={
+            "external_ref": [_("An order with this reference from %(source)s already exists.") % {"source": source}]
+        }
+    )
+
+
+def order_create(*, actor: Actor, customer: Customer, lines: Iterable[LineInput], **details) -> Order:
+    """A new order in status *placed*. The shipping address defaults to the customer's.
+
+    ``details``: currency, source, external_ref, ship_by, deliver_by, placed_at, shipping.
+    """
+    actor = as_actor(actor)
+    require(actor, perms.CREATE)
+    order, checked = _prepared_order(customer=customer, lines=lines, **details)
     with transaction.atomic():
-        if external_ref and Order.objects.filter(source=source, external_ref=external_ref).exists():
-            raise InvalidInput(
-                field_errors={
-                    "external_ref": [
-                        _("An order with this reference from %(source)s already exists.") % {"source": source}
-                    ]
-                }
-            )
-        order = Order.objects.create(
-            customer=customer,
-            currency=currency,
-            source=source,
-            external_ref=external_ref,
-            ship_by=ship_by,
-            deliver_by=deliver_by,
-            placed_at=placed_at or now,
-            subtotal=subtotal,
-            total=subtotal,
-            created_at=now,
-            updated_at=now,
-            **address,
-        )
+        if order.external_ref and Order.objects.filter(source=order.source, external_ref=order.external_ref).exists():
+            raise _reference_taken(order.source, order.external_ref)
+        order.save(force_insert=True)
         order.number = f"{settings.FD_ORDER_NUMBER_PREFIX}{order.pk:07d}"
         Order.objects.filter(pk=order.pk).update(number=order.number, change_seq=NextChangeSeq(Order._meta.db_table))
         _write_lines(order, checked)
@@ -109,18 +120,58 @@ def order_create(
     return order
 
 
-def _write_lines(order: Order, lines: list[LineInput]) -> None:
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            position=position,
-            sku=line.sku,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
+def order_create_many(*, actor: Actor, orders: list[dict]) -> list[Order]:
+    """Many new orders at once (bulk sync): the same checks as ``order_create``, written with one
+    statement per table. All or nothing: the first refused order raises InvalidInput with its
+    ``index``; the caller can then fall back to one order at a time for per-order results."""
+    actor = as_actor(actor)
+    require(actor, perms.CREATE)
+    prepared = []
+    for index, spec in enumerate(orders):
+        try:
+            prepared.append(_prepared_order(**spec))
+        except InvalidInput as error:
+            error.index = index
+            raise
+    refs = [(o.source, o.external_ref) for o, _lines in prepared if o.external_ref]
+    if len(set(refs)) != len(refs):
+        raise InvalidInput(_("The same reference appears twice in the batch."))
+    with transaction.atomic():
+        taken = set(
+            Order.objects.filter(external_ref__in=[ref for _s, ref in refs]).values_list("source", "external_ref")
         )
-        for position, line in enumerate(lines, start=1)
+        for source, ref in refs:
+            if (source, ref) in taken:
+                raise _reference_taken(source, ref)
+        rows = Order.objects.bulk_create([order for order, _lines in prepared])
+        for order in rows:
+            order.number = f"{settings.FD_ORDER_NUMBER_PREFIX}{order.pk:07d}"
+        Order.objects.bulk_update(rows, ["number"])
+        Order.objects.filter(pk__in=[o.pk for o in rows]).update(change_seq=NextChangeSeq(Order._meta.db_table))
+        OrderLine.objects.bulk_create(
+            [
+                _line_row(order, position, line)
+                for order, (_o, checked) in zip(rows, prepared, strict=True)
+                for position, line in enumerate(checked, start=1)
+            ]
+        )
+        events.orders_created(rows, actor, line_counts=[len(checked) for _o, checked in prepared])
+    return rows
+
+
+def _line_row(order: Order, position: int, line: LineInput) -> OrderLine:
+    return OrderLine(
+        order=order,
+        position=position,
+        sku=line.sku,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
     )
+
+
+def _write_lines(order: Order, lines: list[LineInput]) -> None:
+    OrderLine.objects.bulk_create(_line_row(order, position, line) for position, line in enumerate(lines, start=1))
 
 
 def _shipping_values(data: Mapping) -> dict:

@@ -45,6 +45,13 @@ def _order_create():
     return None, lambda actor: services.order_create(actor=actor, customer=customer, lines=[line])
 
 
+def _order_create_many():
+    customer = CustomerFactory()
+    line = LineInput(sku="KB-100", quantity=1, unit_price=Decimal("1.00"))
+    specs = [{"customer": customer, "lines": [line], "source": "shop", "external_ref": f"B-{n}"} for n in range(3)]
+    return None, lambda actor: services.order_create_many(actor=actor, orders=specs)
+
+
 def _order_update_details():
     order = OrderFactory()
     return order, lambda actor: services.order_update_details(actor=actor, order=order, ship_by=dt.date(2030, 1, 1))
@@ -119,6 +126,7 @@ SERVICES = {
     "customer_update": _customer_update,
     "customer_add_external_ref": _customer_add_external_ref,
     "order_create": _order_create,
+    "order_create_many": _order_create_many,
     "order_update_details": _order_update_details,
     "order_replace_lines": _order_replace_lines,
     "order_confirm": _transition(OrderStatus.PLACED, lambda a, o: services.order_confirm(actor=a, order=o)),
@@ -232,7 +240,7 @@ def test_senior_reps_and_above_may_refund(request, tier_user):
     assert order.refunded_amount == Decimal("1.00")
 
 
-CHANGES = [name for name in SERVICES if not name.endswith("_create") or name == "handoff_create"]
+CHANGES = [name for name in SERVICES if not name.endswith(("_create", "_create_many")) or name == "handoff_create"]
 
 
 @pytest.mark.parametrize("service", CHANGES)
