@@ -62,6 +62,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from measure import DbTimer, pct  # noqa: E402  (bench/ is on sys.path when run as a script)
 from psycopg2.extras import execute_values  # noqa: E402
 
 from fulfillment.api.auth import api_client_create  # noqa: E402
@@ -71,31 +72,6 @@ settings.DEBUG = False
 
 INGEST_TARGET = 2000.0  # orders/s
 FEED_TARGET = 10000.0  # orders/s
-
-
-class DbTimer:
-    """execute_wrapper: wall time spent inside cursor.execute and the number of queries."""
-
-    def __init__(self):
-        self.seconds = 0.0
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - start
-            self.count += 1
-
-
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 def git_revision() -> str:

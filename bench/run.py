@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import os
 import platform
 import random
@@ -75,24 +74,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from measure import DbTimer, pct  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 settings.DEBUG = False  # no query log, no debug pages: production behaviour for the timed requests
-
-
-class DbTimer:
-    """execute_wrapper: wall time spent inside cursor.execute, per request."""
-
-    def __init__(self):
-        self.seconds = 0.0
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - start
-            self.count += 1
 
 
 def sample_ids(seed: int, n: int):
@@ -157,13 +141,6 @@ def scenarios(orders: list[str], customers: list[int], phones: list[str], names:
 
 def digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
-
-
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
-    return ordered[k]
 
 
 def git_revision() -> str:
