@@ -118,6 +118,23 @@ def customer_created(customer: Customer, actor: Actor) -> CustomerEvent:
     return _customer_event(customer, actor, CustomerEventType.CREATED)
 
 
+def customers_created(customers: list[Customer], actor: Actor, *, refs: list[tuple[str, str]]) -> list:
+    """Created and reference-added events of many customers at once (bulk sync)."""
+    fields = actor.event_fields()
+    rows = []
+    for customer, (source, ref) in zip(customers, refs, strict=True):
+        rows.append(CustomerEvent(customer=customer, type=CustomerEventType.CREATED, details={}, **fields))
+        rows.append(
+            CustomerEvent(
+                customer=customer,
+                type=CustomerEventType.EXTERNAL_REF_ADDED,
+                details={"source": source, "external_ref": ref},
+                **fields,
+            )
+        )
+    return CustomerEvent.objects.bulk_create(rows)
+
+
 def customer_updated(customer: Customer, actor: Actor, changes: dict) -> CustomerEvent:
     return _customer_event(customer, actor, CustomerEventType.UPDATED, changes=changes)
 

@@ -125,6 +125,28 @@ def _customer_for(actor, data, cache: dict | None = None) -> Customer:
 DETAIL_FIELDS = set(services.ORDER_DETAIL_FIELDS)
 
 
+def _create_new_customers(actor, items: list[dict], customers: dict) -> None:
+    """The customers the batch names by a reference nobody has yet, created at once (into ``customers``)."""
+    wanted: dict[tuple[str, str], dict] = {}
+    for data in items:
+        if "customer" in data or "customer_ref" not in data:
+            continue
+        ref = dict(data["customer_ref"])
+        key = (ref.pop("source"), ref.pop("external_ref"))
+        if key not in customers:
+            wanted.setdefault(key, ref)
+    if wanted:
+        taken = CustomerExternalRef.objects.filter(external_ref__in=[ref for _s, ref in wanted]).select_related(
+            "customer"
+        )
+        for row in taken:
+            customers[(row.source, row.external_ref)] = row.customer
+            wanted.pop((row.source, row.external_ref), None)
+    if wanted:
+        created = services.customer_create_many(actor=actor, customers=list(wanted.items()))
+        customers.update(zip(wanted, created, strict=True))
+
+
 def _shipping(data: dict) -> dict | None:
     """The ship_* address fields given, or None (the customer's address is used)."""
     return {k: v for k, v in data.items() if k.startswith("ship_") and k != "ship_by"} or None
@@ -417,6 +439,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         known = dict(customers)
         try:
             with transaction.atomic():
+                _create_new_customers(actor, [data for _index, data in new], customers)
                 specs = [
                     {
                         "customer": _customer_for(actor, data, customers),

@@ -22,7 +22,7 @@ from ._common import (
     _payment_status,
 )
 from .creation import order_create, order_create_many, order_replace_lines, order_update_details
-from .customers import customer_add_external_ref, customer_create, customer_update
+from .customers import customer_add_external_ref, customer_create, customer_create_many, customer_update
 from .money import order_record_payment, order_refund
 from .status import (
     order_cancel,
@@ -49,6 +49,7 @@ __all__ = [
     "_payment_status",
     "customer_add_external_ref",
     "customer_create",
+    "customer_create_many",
     "customer_update",
     "handoff_create",
     "handoff_set_state",

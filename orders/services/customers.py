@@ -46,20 +46,45 @@ def _customer_values(data: Mapping) -> dict:
     return values
 
 
-def customer_create(*, actor: Actor, external_refs: Iterable[tuple[str, str]] = (), **data) -> Customer:
-    actor = as_actor(actor)
-    require(actor, perms.CUSTOMER_CHANGE)
+def _new_customer(data: Mapping) -> Customer:
     values = _customer_values(data)
     if not values.get("name"):
         raise InvalidInput(field_errors={"name": [_("This field is required.")]})
+    customer = Customer(**values)
+    customer.phone_digits = phone_digits(customer.phone)
+    return customer
+
+
+def customer_create(*, actor: Actor, external_refs: Iterable[tuple[str, str]] = (), **data) -> Customer:
+    actor = as_actor(actor)
+    require(actor, perms.CUSTOMER_CHANGE)
+    customer = _new_customer(data)
     with transaction.atomic():
-        customer = Customer(**values)
-        customer.phone_digits = phone_digits(customer.phone)
         customer.save()
         events.customer_created(customer, actor)
         for source, ref in external_refs:
             _add_customer_ref(customer, actor, source, ref)
     return customer
+
+
+def customer_create_many(*, actor: Actor, customers: list[tuple[tuple[str, str], Mapping]]) -> list[Customer]:
+    """Many new customers, each with one external reference (bulk sync), one statement per table.
+    All or nothing: a refused one raises InvalidInput, a reference already taken IntegrityError."""
+    actor = as_actor(actor)
+    require(actor, perms.CUSTOMER_CHANGE)
+    rows = [_new_customer(data) for _ref, data in customers]
+    refs = [
+        (_clean_text(source, "source", 40, required=True), _clean_text(ref, "external_ref", 100, required=True))
+        for (source, ref), _data in customers
+    ]
+    with transaction.atomic():
+        rows = Customer.objects.bulk_create(rows)
+        CustomerExternalRef.objects.bulk_create(
+            CustomerExternalRef(customer=customer, source=source, external_ref=ref)
+            for customer, (source, ref) in zip(rows, refs, strict=True)
+        )
+        events.customers_created(rows, actor, refs=refs)
+    return rows
 
 
 def customer_update(*, actor: Actor, customer: Customer, expected_version: int | None = None, **data) -> Customer:

@@ -65,3 +65,34 @@ def test_one_refused_order_writes_nothing_at_all(db, bad):
     with pytest.raises(InvalidInput):
         services.order_create_many(actor=SHOP, orders=specs)
     assert (Order.objects.count(), OrderLine.objects.count(), OrderEvent.objects.count()) == before
+
+
+def test_many_customers_match_what_one_at_a_time_writes(db):
+    from orders.models import CustomerEvent, CustomerExternalRef
+
+    made = services.customer_create_many(
+        actor=SHOP,
+        customers=[
+            (("shop", "C-1"), {"name": "Ann", "phone": "+1 (555) 010-2030", "country": "in"}),
+            (("shop", "C-2"), {"name": "Bo"}),
+        ],
+    )
+    ann = made[0]
+    ann.refresh_from_db()
+    assert (ann.phone_digits, ann.country, ann.version) == ("15550102030", "IN", 1)
+    assert CustomerExternalRef.objects.get(source="shop", external_ref="C-2").customer_id == made[1].pk
+    assert sorted(CustomerEvent.objects.filter(customer=ann).values_list("type", flat=True)) == [
+        "created",
+        "external_ref_added",
+    ]
+
+
+def test_a_refused_customer_writes_no_customer_at_all(db):
+    from orders.models import Customer
+
+    before = Customer.objects.count()
+    with pytest.raises(InvalidInput):
+        services.customer_create_many(
+            actor=SHOP, customers=[(("shop", "C-1"), {"name": "Ann"}), (("shop", "C-2"), {"name": ""})]
+        )
+    assert Customer.objects.count() == before

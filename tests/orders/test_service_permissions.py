@@ -27,6 +27,11 @@ def _customer_create():
     )
 
 
+def _customer_create_many():
+    people = [(("shop", f"C-{n}"), {"name": f"Person {n}", "phone": f"+1 555 000 00{n}"}) for n in range(3)]
+    return None, lambda actor: services.customer_create_many(actor=actor, customers=people)
+
+
 def _customer_update():
     customer = CustomerFactory()
     return customer, lambda actor: services.customer_update(actor=actor, customer=customer, name="Renamed")
@@ -123,6 +128,7 @@ def _handoff_set_state():
 #: name → prepare() → (the order or customer it changes, or None for a create; call(actor)).
 SERVICES = {
     "customer_create": _customer_create,
+    "customer_create_many": _customer_create_many,
     "customer_update": _customer_update,
     "customer_add_external_ref": _customer_add_external_ref,
     "order_create": _order_create,
