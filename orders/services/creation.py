@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, CharField, Value, When
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
@@ -146,8 +148,9 @@ def order_create_many(*, actor: Actor, orders: list[dict]) -> list[Order]:
         rows = Order.objects.bulk_create([order for order, _lines in prepared])
         for order in rows:
             order.number = f"{settings.FD_ORDER_NUMBER_PREFIX}{order.pk:07d}"
-        Order.objects.bulk_update(rows, ["number"])
-        Order.objects.filter(pk__in=[o.pk for o in rows]).update(change_seq=NextChangeSeq(Order._meta.db_table))
+        Order.objects.filter(pk__in=[o.pk for o in rows]).update(
+            number=_number_sql(), change_seq=NextChangeSeq(Order._meta.db_table)
+        )
         OrderLine.objects.bulk_create(
             [
                 _line_row(order, position, line)
@@ -157,6 +160,17 @@ def order_create_many(*, actor: Actor, orders: list[dict]) -> list[Order]:
         )
         events.orders_created(rows, actor, line_counts=[len(checked) for _o, checked in prepared])
     return rows
+
+
+def _number_sql():
+    """The order number computed by the database, the same as f"{prefix}{pk:07d}"."""
+    digits = Cast("id", output_field=CharField())
+    prefix = Value(settings.FD_ORDER_NUMBER_PREFIX)
+    return Case(
+        When(id__lt=10_000_000, then=Concat(prefix, LPad(digits, 7, Value("0")))),
+        default=Concat(prefix, digits),
+        output_field=CharField(),
+    )
 
 
 def _line_row(order: Order, position: int, line: LineInput) -> OrderLine:

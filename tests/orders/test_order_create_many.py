@@ -38,6 +38,9 @@ def test_many_orders_match_what_one_at_a_time_writes(db):
         ],
     )
     assert [o.number for o in many] == [f"FD{o.pk:07d}" for o in many]
+    assert list(Order.objects.filter(pk__in=[o.pk for o in many]).order_by("pk").values_list("number", flat=True)) == [
+        f"FD{o.pk:07d}" for o in many
+    ]
     first = Order.objects.get(pk=many[0].pk)
     assert (first.total, first.status, first.version, first.ship_name) == (one.total, "placed", 1, customer.name)
     assert first.change_seq > 0
@@ -96,3 +99,21 @@ def test_a_refused_customer_writes_no_customer_at_all(db):
             actor=SHOP, customers=[(("shop", "C-1"), {"name": "Ann"}), (("shop", "C-2"), {"name": ""})]
         )
     assert Customer.objects.count() == before
+
+
+def test_numbers_past_seven_digits_are_not_cut(db):
+    from django.db import connection
+
+    customer = CustomerFactory()
+    big = 12_345_678
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(pg_get_serial_sequence('orders_order', 'id'), %s)", [big])
+    else:  # SQLite's AUTOINCREMENT keeps its counter in sqlite_sequence
+        OrderFactory(customer=customer)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = 'orders_order'", [big])
+    made = services.order_create_many(actor=SHOP, orders=[_spec(customer, "BIG-1"), _spec(customer, "BIG-2")])
+    stored = dict(Order.objects.filter(pk__in=[o.pk for o in made]).values_list("pk", "number"))
+    assert all(pk > 10_000_000 for pk in stored)
+    assert stored == {pk: f"FD{pk}" for pk in stored}
