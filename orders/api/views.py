@@ -64,7 +64,12 @@ IF_MATCH = OpenApiParameter(
 
 
 def etag(row) -> str:
-    return f'"{row.pk}-{row.version}"'
+    return etag_for(row.pk, row.version)
+
+
+def etag_for(pk: int, version: int) -> str:
+    """A strong ETag naming one version of one row: "<id>-<version>"."""
+    return f'"{pk}-{version}"'
 
 
 def if_match_version(request, row) -> None:
@@ -269,7 +274,7 @@ class FeedQuery(drf_serializers.Serializer):
 
 def _respond(request, order: Order, code=status.HTTP_200_OK, location=False) -> Response:
     payload = order_payload(order.pk)
-    headers = {"ETag": f'"{payload["id"]}-{payload["version"]}"'}
+    headers = {"ETag": etag_for(payload["id"], payload["version"])}
     if location:
         headers["Location"] = f"/api/v1/orders/{order.pk}/"
     return Response(payload, status=code, headers=headers)
