@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "fulfillment",
     "orders",
+    "inquiries",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,38 @@ FD_ORDER_NUMBER_PREFIX = os.environ.get("FD_ORDER_NUMBER_PREFIX", "FD")
 FD_DEFAULT_CURRENCY = os.environ.get("FD_DEFAULT_CURRENCY", "USD")
 FD_AT_RISK_DAYS = int(os.environ.get("FD_AT_RISK_DAYS", "1"))
 FD_PAGE_SIZE = 50
+
+# --- inquiries and mail -------------------------------------------------------------
+# Outbound mail: SMTP when EMAIL_HOST is set; otherwise (make run) mails are written as files
+# under var/mail so nothing leaves the machine by accident.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+FD_SUPPORT_EMAIL = os.environ.get("FD_SUPPORT_EMAIL", "support@desk.example")
+DEFAULT_FROM_EMAIL = FD_SUPPORT_EMAIL
+SERVER_EMAIL = FD_SUPPORT_EMAIL
+FD_MAIL_DOMAIN = os.environ.get("FD_MAIL_DOMAIN", FD_SUPPORT_EMAIL.rpartition("@")[2] or "desk.example")
+#: Shared secret of the inbound-mail webhook (HMAC-SHA256 of the body); empty = webhook off.
+FD_INBOUND_MAIL_SECRET = os.environ.get("FD_INBOUND_MAIL_SECRET", "")
+FD_ATTACHMENT_MAX_BYTES = int(os.environ.get("FD_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+FD_ATTACHMENT_TYPES = env_list(
+    "FD_ATTACHMENT_TYPES",
+    "image/jpeg,image/png,image/gif,image/webp,application/pdf,text/plain,text/csv,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+FD_INBOUND_MAIL_MAX_BYTES = int(os.environ.get("FD_INBOUND_MAIL_MAX_BYTES", 30 * 1024 * 1024))
+#: Public web form: submissions per client address per hour.
+FD_WEB_FORM_RATE = int(os.environ.get("FD_WEB_FORM_RATE", "5"))
 
 # --- REST API ----------------------------------------------------------------------
 FD_API_MAX_BODY_BYTES = int(os.environ.get("FD_API_MAX_BODY_BYTES", 4 * 1024 * 1024))

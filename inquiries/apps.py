@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InquiriesConfig(AppConfig):
+    name = "inquiries"
+    verbose_name = _("Inquiries")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,134 @@
+"""Timeline events of an inquiry: one small function per event type, called only by services
+inside their transaction. The timeline reads these rows; nothing else writes them."""
+
+from __future__ import annotations
+
+from fulfillment.actors import Actor
+
+from .enums import EventType
+from .models import CallLog, Inquiry, InquiryEvent, Message
+
+
+def _event(inquiry: Inquiry, actor: Actor, type_: str, *, message=None, call=None, **details) -> InquiryEvent:
+    return InquiryEvent.objects.create(
+        inquiry=inquiry, type=type_, message=message, call=call, details=details, **actor.event_fields()
+    )
+
+
+def created(inquiry: Inquiry, actor: Actor) -> InquiryEvent:
+    return _event(
+        inquiry, actor, EventType.CREATED, channel=inquiry.channel, category=inquiry.category, subject=inquiry.subject
+    )
+
+
+def message_in(inquiry: Inquiry, actor: Actor, message: Message) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.MESSAGE_IN, message=message, channel=message.channel)
+
+
+def message_out(inquiry: Inquiry, actor: Actor, message: Message, *, template: str = "") -> InquiryEvent:
+    return _event(inquiry, actor, EventType.MESSAGE_OUT, message=message, channel=message.channel, template=template)
+
+
+def note(inquiry: Inquiry, actor: Actor, message: Message) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.NOTE, message=message)
+
+
+def call_logged(inquiry: Inquiry, actor: Actor, call: CallLog) -> InquiryEvent:
+    return _event(
+        inquiry,
+        actor,
+        EventType.CALL,
+        call=call,
+        direction=call.direction,
+        outcome=call.outcome,
+        duration=call.duration_seconds,
+    )
+
+
+def status_changed(inquiry: Inquiry, actor: Actor, *, old: str, new: str, reason: str = "") -> InquiryEvent:
+    return _event(inquiry, actor, EventType.STATUS_CHANGED, old=old, new=new, reason=reason)
+
+
+def fields_changed(inquiry: Inquiry, actor: Actor, changes: dict) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.FIELDS_CHANGED, changes=changes)
+
+
+def assigned(inquiry: Inquiry, actor: Actor, *, old: str, new: str, claimed: bool) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.ASSIGNED, old=old, new=new, claimed=claimed)
+
+
+def order_linked(inquiry: Inquiry, actor: Actor, *, number: str) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.ORDER_LINKED, number=number)
+
+
+def order_unlinked(inquiry: Inquiry, actor: Actor, *, number: str) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.ORDER_UNLINKED, number=number)
+
+
+def callback_promised(inquiry: Inquiry, actor: Actor, *, due_at: str, note: str) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.CALLBACK_PROMISED, due_at=due_at, note=note)
+
+
+def callback_done(inquiry: Inquiry, actor: Actor, *, due_at: str, state: str) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.CALLBACK_DONE, due_at=due_at, state=state)
+
+
+def remedy_proposed(inquiry: Inquiry, actor: Actor, *, remedy) -> InquiryEvent:
+    return _event(
+        inquiry,
+        actor,
+        EventType.REMEDY_PROPOSED,
+        remedy=remedy.pk,
+        kind=remedy.kind,
+        amount=str(remedy.amount) if remedy.amount is not None else "",
+        currency=remedy.currency,
+        description=remedy.description,
+        reason=remedy.reason,
+        order=remedy.order.number if remedy.order_id else "",
+        alternative_to=remedy.alternative_to_id,
+    )
+
+
+def remedy_decided(inquiry: Inquiry, actor: Actor, *, remedy, outcome: dict | None = None) -> InquiryEvent:
+    return _event(
+        inquiry,
+        actor,
+        EventType.REMEDY_DECIDED,
+        remedy=remedy.pk,
+        kind=remedy.kind,
+        state=remedy.state,
+        note=remedy.decision_note,
+        outcome=outcome or {},
+    )
+
+
+def plan_step_added(inquiry: Inquiry, actor: Actor, *, step) -> InquiryEvent:
+    return _event(
+        inquiry,
+        actor,
+        EventType.PLAN_STEP_ADDED,
+        step=step.pk,
+        title=step.title,
+        owner=step.owner.get_username() if step.owner_id else "",
+        due=step.due_date.isoformat() if step.due_date else "",
+    )
+
+
+def plan_step_done(inquiry: Inquiry, actor: Actor, *, step) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.PLAN_STEP_DONE, step=step.pk, title=step.title)
+
+
+def plan_step_reopened(inquiry: Inquiry, actor: Actor, *, step) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.PLAN_STEP_REOPENED, step=step.pk, title=step.title)
+
+
+def handoff(inquiry: Inquiry, actor: Actor, *, order: str, department: str, summary: str) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.HANDOFF, order=order, department=department, summary=summary)
+
+
+def customer_updated(inquiry: Inquiry, actor: Actor, *, changes: dict) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.CUSTOMER_UPDATED, changes=changes)
+
+
+def attachment_refused(inquiry: Inquiry, actor: Actor, *, filename: str, reason: str) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.ATTACHMENT_REFUSED, filename=filename, reason=reason)

@@ -1,0 +1,15 @@
+"""Who may do what with inquiries. Checked by services, so browser and API behave alike.
+
+Staff work inquiries at or below their tier (``visible_tiers``); API clients need the scope.
+Remedy authority (how much a tier may grant) lives in ``services/remedies.py``, in one place.
+"""
+
+from fulfillment.permissions import Rule
+
+VIEW = Rule("inquiries.view", api_scope="read")
+CREATE = Rule("inquiries.create")
+WORK = Rule("inquiries.work")  # reply, note, call, status, fields, link orders, plan
+CLAIM = Rule("inquiries.claim", api_scope=None)  # staff only: an API client is nobody's assignee
+ASSIGN = Rule("inquiries.assign", min_tier=2)  # hand an inquiry to someone else
+REMEDY = Rule("inquiries.remedy", api_scope=None)
+TEMPLATES = Rule("inquiries.templates", min_tier=2)
