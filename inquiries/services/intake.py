@@ -128,7 +128,8 @@ def inquiry_create(
                 email_message_id=email_message_id,
                 in_reply_to=in_reply_to,
             )
-        save(inquiry, [])
+        # The first message's facts live on the row too (queues, the stale-reply guard).
+        save(inquiry, ["last_inbound_at", "message_count", "last_message_id"])
     return inquiry
 
 
