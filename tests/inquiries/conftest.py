@@ -22,7 +22,7 @@ def frozen_now():
 
 
 @pytest.fixture
-def system():
+def system(db):
     return Actor.system("tests")
 
 
