@@ -42,23 +42,31 @@ def _decode(cursor: str, field_type):
         return None
 
 
-def keyset_page(queryset: QuerySet, *, cursor: str | None, size: int, key: str, key_type=dt.datetime) -> KeysetPage:
-    """Newest first by ``(key, id)``. A bad or foreign cursor gives the first page."""
+def keyset_page(
+    queryset: QuerySet, *, cursor: str | None, size: int, key: str, key_type=dt.datetime, ascending: bool = False
+) -> KeysetPage:
+    """Newest first by ``(key, id)`` (or oldest first with ``ascending``, e.g. nearest deadline).
+    A bad or foreign cursor gives the first page. Rows with an empty ``key`` are not paged."""
+    forward, backward = ("gt", "lt") if ascending else ("lt", "gt")
+    order = [key, "id"] if ascending else [f"-{key}", "-id"]
+    reverse_order = [f"-{key}", "-id"] if ascending else [key, "id"]
     decoded = _decode(cursor, key_type) if cursor else None
     if decoded is None:
-        rows = list(queryset.order_by(f"-{key}", "-id")[: size + 1])
+        rows = list(queryset.order_by(*order)[: size + 1])
         has_more, has_less = len(rows) > size, False
         rows = rows[:size]
     elif decoded[0] == "n":
         _, value, pk = decoded
-        older = Q(**{f"{key}__lt": value}) | Q(**{key: value, "id__lt": pk})
-        rows = list(queryset.filter(**{f"{key}__lte": value}).filter(older).order_by(f"-{key}", "-id")[: size + 1])
+        after = Q(**{f"{key}__{forward}": value}) | Q(**{key: value, f"id__{forward}": pk})
+        rows = list(queryset.filter(**{f"{key}__{forward}e": value}).filter(after).order_by(*order)[: size + 1])
         has_more, has_less = len(rows) > size, True
         rows = rows[:size]
     else:
         _, value, pk = decoded
-        newer = Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": pk})
-        rows = list(queryset.filter(**{f"{key}__gte": value}).filter(newer).order_by(key, "id")[: size + 1])
+        before = Q(**{f"{key}__{backward}": value}) | Q(**{key: value, f"id__{backward}": pk})
+        rows = list(
+            queryset.filter(**{f"{key}__{backward}e": value}).filter(before).order_by(*reverse_order)[: size + 1]
+        )
         has_less, has_more = len(rows) > size, True
         rows = list(reversed(rows[:size]))
     next_cursor = _encode("n", getattr(rows[-1], key), rows[-1].pk) if rows and has_more else None

@@ -14,8 +14,10 @@ urlpatterns = [
     path("preferences/language/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include("inquiries.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),
     path("", include("orders.urls")),
+    path("", include("inquiries.urls")),
 ]

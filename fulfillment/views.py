@@ -36,7 +36,7 @@ def staff_required(view):
 
 @staff_required
 def home(request):
-    return redirect("orders:list")
+    return redirect("inquiries:queue")
 
 
 def _check_database() -> tuple[bool, str]:

@@ -81,9 +81,9 @@ def test_an_administrator_without_a_tier_sees_every_page(admin_client, urls, nam
     assert admin_client.get(urls[name][1]).status_code == 200
 
 
-def test_home_goes_to_the_order_list(rep_client):
+def test_home_goes_to_the_inquiry_queue(rep_client):
     response = rep_client.get("/")
-    assert (response.status_code, response.url) == (302, "/orders/")
+    assert (response.status_code, response.url) == (302, "/inquiries/")
 
 
 @pytest.mark.parametrize(
