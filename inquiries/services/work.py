@@ -118,6 +118,7 @@ def reply_send(
         inquiry.last_message_id = message.pk
         fields = ["first_response_at", "last_outbound_at", "response_due_at", "message_count", "last_message_id"]
         if then_status and then_status != inquiry.status:
+            _check_open_steps(inquiry, then_status)
             fields += _move(inquiry, actor, then_status)
         elif inquiry.status == InquiryStatus.NEW:
             fields += _move(inquiry, actor, InquiryStatus.OPEN)
@@ -177,6 +178,20 @@ def _move(inquiry: Inquiry, actor: Actor, target: str, *, reason: str = "") -> l
     return fields
 
 
+def _check_open_steps(inquiry: Inquiry, target: str, *, override: bool = False, reason: str = "") -> None:
+    """Resolving or closing with open plan steps needs an explicit override with a reason."""
+    if target not in (InquiryStatus.RESOLVED, InquiryStatus.CLOSED) or not inquiry.plan_open_steps:
+        return
+    if not override:
+        raise InvalidInput(
+            _("%(n)d plan step(s) are still open. Finish them, or resolve anyway with a reason.")
+            % {"n": inquiry.plan_open_steps},
+            field_errors={"status": [_("The resolution plan has open steps.")]},
+        )
+    if not reason:
+        raise InvalidInput(field_errors={"reason": [_("Say why the inquiry is resolved with open plan steps.")]})
+
+
 def inquiry_set_status(
     *,
     actor: Actor,
@@ -195,17 +210,7 @@ def inquiry_set_status(
         inquiry = lock(inquiry)
         require_workable(actor, inquiry)
         check_version(inquiry, expected_version)
-        if status in (InquiryStatus.RESOLVED, InquiryStatus.CLOSED) and inquiry.plan_open_steps:
-            if not override_open_steps:
-                raise InvalidInput(
-                    _("%(n)d plan step(s) are still open. Finish them, or resolve anyway with a reason.")
-                    % {"n": inquiry.plan_open_steps},
-                    field_errors={"status": [_("The resolution plan has open steps.")]},
-                )
-            if not reason:
-                raise InvalidInput(
-                    field_errors={"reason": [_("Say why the inquiry is resolved with open plan steps.")]}
-                )
+        _check_open_steps(inquiry, status, override=override_open_steps, reason=reason)
         fields = _move(inquiry, actor, status, reason=reason)
         save(inquiry, fields)
     return inquiry
