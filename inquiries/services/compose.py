@@ -3,7 +3,7 @@ in the customer's language."""
 
 from __future__ import annotations
 
-import string
+import re
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -36,24 +36,14 @@ def placeholder_values(inquiry: Inquiry, actor: Actor, *, order_number: str = ""
     }
 
 
-class _Lenient(dict):
-    """Unknown or mistyped placeholders stay as typed instead of failing the reply."""
-
-    def __missing__(self, key):
-        return "{" + key + "}"
+#: ``{name}``: a placeholder. Anything else in braces (``{0}``, ``{}``, a stray ``{``) is text.
+_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]\w*)\}")
 
 
 def fill(text: str, values: dict[str, str]) -> str:
-    formatter = string.Formatter()
-    out = []
-    try:
-        for literal, field, _spec, _conv in formatter.parse(text):
-            out.append(literal)
-            if field is not None:
-                out.append(_Lenient(values)[field] if field.isidentifier() else "{" + field + "}")
-    except ValueError:  # an unmatched brace: leave the text as written
-        return text
-    return "".join(out)
+    """Fill the known placeholders; unknown ones and unmatched braces stay as typed (a stray
+    brace must not keep the other placeholders from being filled)."""
+    return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def greeting(inquiry: Inquiry, values: dict[str, str]) -> str:
