@@ -305,4 +305,9 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"ApiKey": []}],
+    # Choice sets used under several field names (or one name for several sets) get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ContactChannelEnum": "fulfillment.tiers.ContactChannel",
+        "InquiryStatusEnum": "inquiries.enums.InquiryStatus",
+    },
 }

@@ -14,7 +14,7 @@ from fulfillment.tiers import Tier
 from orders.models import Customer, Order, phone_digits
 
 from . import permissions as perms
-from .enums import ACTIVE, CallbackState
+from .enums import ACTIVE, CallbackState, MessageKind
 from .models import Callback, Inquiry, InquiryEvent, InquiryOrder, Message, parse_reference
 
 
@@ -136,11 +136,12 @@ def _tsquery(text: str) -> str:
     return " & ".join(f"{w}:*" for w in words)
 
 
-def search_inquiries(*, actor: Actor, q: str, limit: int = 50) -> list[Inquiry]:
+def search_inquiries(*, actor: Actor, q: str, limit: int = 50, include_notes: bool = True) -> list[Inquiry]:
     """Inquiries matching ``q`` in their subject, their messages or their customer.
 
     PostgreSQL: full text over GIN indexes (``inquiry_subject_fts``, ``message_body_fts``),
     resolved to short id lists first. SQLite: a plain case-insensitive containment.
+    ``include_notes=False`` leaves internal notes out (API clients never see them).
     """
     actor = as_actor(actor)
     q = (q or "").strip()[:200]
@@ -169,13 +170,17 @@ def search_inquiries(*, actor: Actor, q: str, limit: int = 50) -> list[Inquiry]:
                     "SELECT DISTINCT inquiry_id FROM ("
                     " SELECT inquiry_id FROM inquiries_message"
                     " WHERE to_tsvector('simple', body) @@ to_tsquery('simple', %s)"
+                    " AND (%s OR kind <> %s)"
                     " ORDER BY id DESC LIMIT %s) m",
-                    [query, limit],
+                    [query, include_notes, MessageKind.NOTE.value, limit],
                 )
                 ids += [row[0] for row in cursor.fetchall()]
     else:
         ids += list(Inquiry.objects.filter(subject__icontains=q).values_list("id", flat=True)[:limit])
-        ids += list(Message.objects.filter(body__icontains=q).values_list("inquiry_id", flat=True).distinct()[:limit])
+        messages = Message.objects.filter(body__icontains=q)
+        if not include_notes:
+            messages = messages.exclude(kind=MessageKind.NOTE)
+        ids += list(messages.values_list("inquiry_id", flat=True).distinct()[:limit])
     customer_ids = list(Customer.objects.filter(customer_q).values_list("id", flat=True)[:limit])
     if customer_ids:
         ids += list(
