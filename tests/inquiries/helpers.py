@@ -45,8 +45,9 @@ def events_of(inquiry: Inquiry, type_: str | None = None) -> list[InquiryEvent]:
     return list(qs.filter(type=type_) if type_ else qs)
 
 
-def last_event(inquiry: Inquiry) -> InquiryEvent:
-    return InquiryEvent.objects.filter(inquiry_id=inquiry.pk).order_by("-id").first()
+def last_event(inquiry: Inquiry, *, offset: int = 0) -> InquiryEvent:
+    """The newest event on the timeline (``offset=1``: the one before it)."""
+    return InquiryEvent.objects.filter(inquiry_id=inquiry.pk).order_by("-id")[offset]
 
 
 def fresh(inquiry: Inquiry) -> Inquiry:
