@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from inquiries.models import (
     Callback,
     CallLog,
@@ -52,3 +54,13 @@ def last_event(inquiry: Inquiry, *, offset: int = 0) -> InquiryEvent:
 
 def fresh(inquiry: Inquiry) -> Inquiry:
     return Inquiry.objects.get(pk=inquiry.pk)
+
+
+def refused(inquiry: Inquiry, error, call):
+    """``call()`` raises ``error`` and leaves the inquiry, its rows and every order as they were."""
+    before, orders_before = snapshot(inquiry), orders_snapshot()
+    with pytest.raises(error) as raised:
+        call()
+    assert snapshot(inquiry) == before
+    assert orders_snapshot() == orders_before
+    return raised.value

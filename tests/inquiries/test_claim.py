@@ -15,17 +15,9 @@ from inquiries.enums import EventType, InquiryStatus
 from ..factories import UserFactory
 from .conftest import NOW
 from .factories import InquiryFactory
-from .helpers import events_of, fresh, last_event, snapshot
+from .helpers import events_of, fresh, last_event, refused, snapshot
 
 S = InquiryStatus
-
-
-def refused(inquiry, error, call):
-    before = snapshot(inquiry)
-    with pytest.raises(error) as raised:
-        call()
-    assert snapshot(inquiry) == before
-    return raised.value
 
 
 # --- claim ------------------------------------------------------------------------------------------

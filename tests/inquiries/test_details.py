@@ -17,18 +17,10 @@ from orders.models import Customer, CustomerEvent, Handoff, OrderEvent
 from ..factories import CustomerFactory, OrderFactory
 from .conftest import NOW
 from .factories import InquiryFactory
-from .helpers import fresh, last_event, snapshot
+from .helpers import fresh, last_event, refused, snapshot
 
 S = InquiryStatus
 HOUR = dt.timedelta(hours=1)
-
-
-def refused(inquiry, error, call):
-    before = snapshot(inquiry)
-    with pytest.raises(error) as raised:
-        call()
-    assert snapshot(inquiry) == before
-    return raised.value
 
 
 # --- inquiry_update ---------------------------------------------------------------------------------------
