@@ -18,6 +18,7 @@ from fulfillment.pagination import keyset_page
 from fulfillment.permissions import can
 from fulfillment.views import staff_required
 from orders import selectors as order_selectors
+from orders.enums import EXPEDITABLE
 from orders.models import Customer, Order
 from orders.views import _status_for  # one mapping of refusals to HTTP codes
 
@@ -307,6 +308,7 @@ def _inquiry_page(request, inquiry: Inquiry, *, bound: dict | None = None, statu
             "remedy": can(actor, perms.REMEDY),
         },
         "is_mine": inquiry.assignee_id == request.user.pk,
+        "expeditable": EXPEDITABLE,
         "pending_remedies": [r for r in inquiry.remedies.all() if r.state == RemedyState.PROPOSED],
         **extra,
     }

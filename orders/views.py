@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -225,6 +226,9 @@ def order_action(request, number: str, action: str):
         forms.apply_domain_error(form, error)
         return _refused(request, number, action, form, status=_status_for(error), error=error)
     messages.success(request, SUCCESS[action])
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)  # e.g. back to the inquiry page the action was taken from
     return redirect("orders:detail", number=number)
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 from django import template
 
 from fulfillment import clock
+from orders.enums import OrderAction
 
 from ..enums import CallDirection, CallOutcome, Category, Channel, InquiryStatus, Priority, RemedyKind, RemedyState
 
@@ -36,7 +37,7 @@ def ilabel(value, kind: str):
 
 @register.filter
 def due_state(due_at):
-    """"breached" past the deadline, "soon" within two hours, else "fine" (CSS class names)."""
+    """ "breached" past the deadline, "soon" within two hours, else "fine" (CSS class names)."""
     if not due_at:
         return ""
     now = clock.now()
@@ -54,3 +55,12 @@ def iso(value):
         return dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
+
+
+@register.filter
+def olabel(action: str):
+    """An order action's button label ("confirm" → "Confirm")."""
+    try:
+        return OrderAction(action).label
+    except ValueError:
+        return action

@@ -426,3 +426,21 @@ def test_the_contact_form_refuses_bad_input(db, fresh_rate_limit):
     response = Client().post("/contact/", {"name": "", "email": "nope", "subject": "", "body": ""})
     assert response.status_code == 400
     assert set(response.context["form"].errors) >= {"name", "email", "subject", "body"}
+
+
+def test_order_actions_from_the_inquiry_page_come_back_to_it(rep_client, inquiry, order):
+    page = rep_client.get(f"/inquiries/{inquiry.pk}/").content.decode()
+    assert f"/orders/{order.number}/actions/confirm/" in page
+    response = rep_client.post(
+        f"/orders/{order.number}/actions/confirm/", {"version": order.version, "next": f"/inquiries/{inquiry.pk}/"}
+    )
+    assert response.status_code == 302 and response.url == f"/inquiries/{inquiry.pk}/"
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def test_an_order_action_never_redirects_off_site(rep_client, order):
+    response = rep_client.post(
+        f"/orders/{order.number}/actions/confirm/", {"version": order.version, "next": "https://evil.example/"}
+    )
+    assert response.url == f"/orders/{order.number}/"
