@@ -260,6 +260,15 @@ FD_ATTACHMENT_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 FD_INBOUND_MAIL_MAX_BYTES = int(os.environ.get("FD_INBOUND_MAIL_MAX_BYTES", 30 * 1024 * 1024))
+#: The mailbox `manage.py fetch_mail --imap` reads (see docs/email.md). Port 0: 993 with SSL, else 143.
+FD_IMAP_HOST = os.environ.get("FD_IMAP_HOST", "")
+FD_IMAP_PORT = int(os.environ.get("FD_IMAP_PORT", "0"))
+FD_IMAP_USER = os.environ.get("FD_IMAP_USER", "")
+FD_IMAP_PASSWORD = os.environ.get("FD_IMAP_PASSWORD", "")
+FD_IMAP_FOLDER = os.environ.get("FD_IMAP_FOLDER", "INBOX")
+FD_IMAP_SSL = env_bool("FD_IMAP_SSL", True)
+#: Empty: processed mail is flagged \Seen; a folder name: it is moved there.
+FD_IMAP_MOVE_TO = os.environ.get("FD_IMAP_MOVE_TO", "")
 #: Public web form: submissions per client address per hour.
 FD_WEB_FORM_RATE = int(os.environ.get("FD_WEB_FORM_RATE", "5"))
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),
+    path("inbound/", include("inquiries.mail.urls")),
     path("", include("orders.urls")),
     path("", include("inquiries.urls")),
 ]
