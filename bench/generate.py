@@ -271,7 +271,7 @@ ORDER_COLUMNS = (
     "id, number, source, external_ref, customer_id, status, held_from_status, currency, subtotal, total, "
     "paid_amount, refunded_amount, payment_status, ship_name, ship_line1, ship_line2, ship_city, ship_region, "
     "ship_postal_code, ship_country, placed_at, ship_by, deliver_by, expedite, expedite_reason, "
-    "expedite_requested_by, expedite_requested_at, created_at, updated_at, version"
+    "expedite_requested_by, expedite_requested_at, created_at, updated_at, version, change_seq"
 )
 LINE_COLUMNS = "order_id, position, sku, description, quantity, unit_price"
 EVENT_COLUMNS = "order_id, created_at, actor_kind, actor_user_id, actor_name, details, type"
@@ -472,7 +472,7 @@ def generate_chunk(first_id: int, last_id: int) -> dict[str, io.StringIO]:
             f"{oid}\tFD{oid:07d}\t{src}\t{ext}\t{cid}\t{status}\t{held_from}\t{currency}\t"
             f"{cents(total)}\t{cents(total)}\t{cents(paid)}\t{cents(refunded)}\t{pstatus}\t"
             f"{esc(cname)}\t{l1}\t{l2}\t{city}\t{region}\t{postal}\t{country}\t{ts(placed)}\t{ship_by_s}\t"
-            f"{deliver_by_s}\t{'t' if expedite else 'f'}\t{exp}\t{ts(placed)}\t{ts(min(updated, today_ts))}\t1\n"
+            f"{deliver_by_s}\t{'t' if expedite else 'f'}\t{exp}\t{ts(placed)}\t{ts(min(updated, today_ts))}\t1\t0\n"
         )
     return out
 
@@ -489,13 +489,15 @@ def _worker_init(dsn: str):
     _conn.commit()
 
 
-def load_chunk(bounds: tuple[int, int]) -> dict[str, int]:
+def timed_copy(make, bounds: tuple, tables: list[tuple[str, str]]) -> dict[str, float]:
+    """In a worker: ``make(*bounds)`` builds one chunk's COPY buffers, streamed into ``tables``.
+    Returns rows per table, plus ``_gen`` and ``_copy`` seconds."""
     t0 = time.perf_counter()
-    data = generate_chunk(*bounds)
+    data = make(*bounds)
     t1 = time.perf_counter()
-    counts = {}
+    counts: dict[str, float] = {}
     with _conn.cursor() as cur:
-        for table, columns in TABLES:
+        for table, columns in tables:
             buf = data[table]
             counts[table] = buf.getvalue().count("\n")
             buf.seek(0)
@@ -504,6 +506,42 @@ def load_chunk(bounds: tuple[int, int]) -> dict[str, int]:
     counts["_gen"] = t1 - t0
     counts["_copy"] = time.perf_counter() - t1
     return counts
+
+
+def load_chunk(bounds: tuple[int, int]) -> dict[str, float]:
+    return timed_copy(generate_chunk, bounds, TABLES)
+
+
+def load_in_chunks(url: str, workers: int, load, chunks: list, tables: list[tuple[str, str]], unit: str):
+    """``load`` (a module-level function calling ``timed_copy``) over ``chunks`` by ``workers``
+    forked processes, each with its own connection; prints progress. Returns (rows, seconds)."""
+    start = time.perf_counter()
+    totals = {t: 0 for t, _ in tables}
+    gen_s = copy_s = 0.0
+    ctx = mp.get_context("fork")
+    with ctx.Pool(workers, initializer=_worker_init, initargs=(url,)) as pool:
+        for done, counts in enumerate(pool.imap_unordered(load, chunks), start=1):
+            gen_s += counts.pop("_gen")
+            copy_s += counts.pop("_copy")
+            for k, v in counts.items():
+                totals[k] += int(v)
+            if done % 10 == 0 or done == len(chunks):
+                el = time.perf_counter() - start
+                rows = sum(totals.values())
+                print(
+                    f"  {done}/{len(chunks)} chunks, {totals[tables[0][0]]:,} {unit}, {rows:,} rows, "
+                    f"{el:.0f}s, {rows / el:,.0f} rows/s",
+                    flush=True,
+                )
+    elapsed = time.perf_counter() - start
+    rows = sum(totals.values())
+    for table, count in totals.items():
+        print(f"{table}: {count:,} rows")
+    print(
+        f"loaded {rows:,} rows in {elapsed:.1f}s ({rows / elapsed:,.0f} rows/s; "
+        f"worker time generating {gen_s:.0f}s, in COPY {copy_s:.0f}s)"
+    )
+    return rows, elapsed
 
 
 # --- database plumbing ---------------------------------------------------------------------------
@@ -563,8 +601,8 @@ def create_user(url: str) -> int:
     return user.pk
 
 
-def secondary_indexes(cur) -> list[tuple[str, str, str]]:
-    """(table, name, definition) of every index on the loaded tables that does not back a constraint."""
+def secondary_indexes(cur, tables: list[str] = LOADED_TABLES) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of every index on ``tables`` that does not back a constraint."""
     cur.execute(
         """
         SELECT i.tablename, i.indexname, i.indexdef
@@ -574,7 +612,7 @@ def secondary_indexes(cur) -> list[tuple[str, str, str]]:
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)
          ORDER BY i.tablename, i.indexname
         """,
-        [LOADED_TABLES],
+        [tables],
     )
     return cur.fetchall()
 
@@ -589,6 +627,61 @@ FOREIGN_KEYS = [
     ("orders_handoff", "order_id", "orders_order"),
     ("orders_handoff", "owner_id", "fulfillment_user"),
 ]
+
+
+def check_foreign_keys(cur, keys: list[tuple[str, str, str]]) -> None:
+    """One anti-join per (table, column, target): exit if a row points nowhere."""
+    for table, column, target in keys:
+        cur.execute(
+            f"SELECT count(*) FROM {table} x WHERE x.{column} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = x.{column})"
+        )
+        orphans = cur.fetchone()[0]
+        if orphans:
+            sys.exit(f"{orphans} rows of {table}.{column} point to no {target} row")
+
+
+def move_sequences(cur, tables: list[str]) -> None:
+    """Identity sequences follow the explicit ids."""
+    for table in tables:
+        cur.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT max(id) FROM {table}), 1), "
+            f"(SELECT count(*) > 0 FROM {table}))"
+        )
+
+
+def rebuild_indexes(url: str, indexes: list[tuple[str, str, str]], biggest_first: list[str], workers: int) -> None:
+    """Re-create ``indexes`` from their definitions, one connection per worker, biggest tables first."""
+    pending = sorted(indexes, key=lambda x: biggest_first.index(x[0]), reverse=True)  # pop() takes from the end
+    lock = threading.Lock()
+    errors = []
+
+    def build():
+        c = psycopg2.connect(url)
+        c.autocommit = True
+        with c.cursor() as k:
+            k.execute("SET maintenance_work_mem = '1GB'")
+            k.execute("SET max_parallel_maintenance_workers = 0")
+            while True:
+                with lock:
+                    if not pending:
+                        break
+                    _table, name, definition = pending.pop()
+                s = time.perf_counter()
+                try:
+                    k.execute(definition)
+                except Exception as exc:
+                    errors.append((name, exc))
+                print(f"  index {name}: {time.perf_counter() - s:.1f}s", flush=True)
+        c.close()
+
+    threads = [threading.Thread(target=build) for _ in range(max(1, workers))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        sys.exit(f"index re-creation failed: {errors}")
 
 
 def main() -> None:
@@ -648,50 +741,16 @@ def main() -> None:
 
     # Orders and everything hanging off them, in chunks, by two workers.
     chunks = [(a, min(a + CHUNK - 1, n)) for a in range(1, n + 1, CHUNK)]
-    totals = {t: 0 for t, _ in TABLES}
-    gen_s = copy_s = 0.0
-    ctx = mp.get_context("fork")
-    with ctx.Pool(args.workers, initializer=_worker_init, initargs=(url,)) as pool:
-        for done, counts in enumerate(pool.imap_unordered(load_chunk, chunks), start=1):
-            gen_s += counts.pop("_gen")
-            copy_s += counts.pop("_copy")
-            for k, v in counts.items():
-                totals[k] += v
-            if done % 10 == 0 or done == len(chunks):
-                el = time.perf_counter() - t1
-                rows = sum(totals.values())
-                print(
-                    f"  {done}/{len(chunks)} chunks, {totals['orders_order']:,} orders, {rows:,} rows, "
-                    f"{el:.0f}s, {rows / el:,.0f} rows/s",
-                    flush=True,
-                )
+    rows, _ = load_in_chunks(url, args.workers, load_chunk, chunks, TABLES, "orders")
     t2 = time.perf_counter()
-    rows = sum(totals.values())
-    for table, count in totals.items():
-        print(f"{table}: {count:,} rows")
-    print(
-        f"loaded {rows:,} order rows in {t2 - t1:.1f}s ({rows / (t2 - t1):,.0f} rows/s; "
-        f"worker time generating {gen_s:.0f}s, in COPY {copy_s:.0f}s)"
-    )
 
     # Foreign keys: checked once, set-wise, instead of one trigger call per row.
-    for table, column, target in FOREIGN_KEYS:
-        cur.execute(
-            f"SELECT count(*) FROM {table} x WHERE x.{column} IS NOT NULL "
-            f"AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = x.{column})"
-        )
-        orphans = cur.fetchone()[0]
-        if orphans:
-            sys.exit(f"{orphans} rows of {table}.{column} point to no {target} row")
+    check_foreign_keys(cur, FOREIGN_KEYS)
     t3 = time.perf_counter()
     print(f"foreign keys checked in {t3 - t2:.1f}s")
 
     # Sequences follow the explicit ids.
-    for table in LOADED_TABLES:
-        cur.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT max(id) FROM {table}), 1), "
-            f"(SELECT count(*) > 0 FROM {table}))"
-        )
+    move_sequences(cur, LOADED_TABLES)
 
     # Indexes back, two at a time (one connection per core), biggest tables first.
     biggest_first = [
@@ -703,36 +762,7 @@ def main() -> None:
         "orders_customer",
         "orders_handoff",
     ]
-    pending = sorted(indexes, key=lambda x: biggest_first.index(x[0]), reverse=True)  # pop() takes from the end
-    lock = threading.Lock()
-    errors = []
-
-    def build():
-        c = psycopg2.connect(url)
-        c.autocommit = True
-        with c.cursor() as k:
-            k.execute("SET maintenance_work_mem = '1GB'")
-            k.execute("SET max_parallel_maintenance_workers = 0")
-            while True:
-                with lock:
-                    if not pending:
-                        break
-                    _table, name, definition = pending.pop()
-                s = time.perf_counter()
-                try:
-                    k.execute(definition)
-                except Exception as exc:
-                    errors.append((name, exc))
-                print(f"  index {name}: {time.perf_counter() - s:.1f}s", flush=True)
-        c.close()
-
-    threads = [threading.Thread(target=build) for _ in range(max(1, args.workers))]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    if errors:
-        sys.exit(f"index re-creation failed: {errors}")
+    rebuild_indexes(url, indexes, biggest_first, args.workers)
     t4 = time.perf_counter()
     print(f"re-created {len(indexes)} indexes in {t4 - t3:.1f}s")
 

@@ -198,124 +198,158 @@ def machine_info() -> dict:
     return info
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def time_scenario(client: Client, key: str, label: str, url_for, args) -> tuple[dict, str]:
+    """One scenario: a request with its SQL captured, ``args.warmup`` warm-up requests, then up to
+    ``args.runs`` timed ones (at most ``args.max_seconds``). Returns the table row and the SQL text."""
+    # One request with the SQL captured (also the first warm-up request).
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url_for(0))
+    if response.status_code != 200:
+        sys.exit(f"{key}: {url_for(0)} answered {response.status_code}")
+    queries = len(ctx.captured_queries)
+    deadline = time.perf_counter() + args.max_seconds / 4
+    for i in range(1, args.warmup):
+        client.get(url_for(i))
+        if time.perf_counter() > deadline:
+            break
+    times, db_times = [], []
+    deadline = time.perf_counter() + args.max_seconds
+    for i in range(args.runs):
+        url = url_for(args.warmup + i)
+        timer = DbTimer()
+        with connection.execute_wrapper(timer):
+            start = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            sys.exit(f"{key}: {url} answered {response.status_code}")
+        times.append(elapsed * 1000)
+        db_times.append(timer.seconds * 1000)
+        if time.perf_counter() > deadline:
+            break
+    row = {
+        "key": key,
+        "label": label,
+        "example": url_for(0) if len(url_for(0)) < 60 else url_for(0)[:57] + "…",
+        "n": len(times),
+        "p50": statistics.median(times),
+        "p95": pct(times, 95),
+        "max": max(times),
+        "db_p50": statistics.median(db_times),
+        "queries": queries,
+    }
+    print(
+        f"{key:15} n={row['n']:4} p50={row['p50']:8.1f} p95={row['p95']:8.1f} max={row['max']:8.1f} "
+        f"db_p50={row['db_p50']:8.1f} queries={queries}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return row, (
+        f"-- {key}: GET {url_for(0)} ({queries} queries)\n"
+        + "\n".join(f"-- [{q['time']}s]\n{q['sql']};" for q in ctx.captured_queries)
+    )
+
+
+def setup(parser: argparse.ArgumentParser, out: Path):
+    """The options every bench run takes, parsed; ``benchrep`` and a client logged in as him."""
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument(
         "--max-seconds", type=float, default=60.0, help="time limit per scenario (timed part; warm-up gets a quarter)"
     )
-    parser.add_argument("--deep-pages", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", default=str(RESULTS / "latest.md"))
+    parser.add_argument("--out", default=str(out))
     args = parser.parse_args()
-
+    args.only = {s.strip() for s in args.only.split(",") if s.strip()}
     user = get_user_model().objects.get(username="benchrep")
     client = Client()
     client.force_login(user)
+    return args, user, client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deep-pages", type=int, default=20)
+    args, _user, client = setup(parser, RESULTS / "latest.md")
 
     orders, customers, phones, names = sample_ids(args.seed, max(args.runs, 50) + args.warmup)
     deep_url = follow_next(client, "/orders/", args.deep_pages)
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
     info = machine_info()
 
     results = []
     sql_dump = []
     for key, label, url_for in scenarios(orders, customers, phones, names, deep_url):
-        if only and key not in only:
+        if args.only and key not in args.only:
             continue
-        # One request with the SQL captured (also the first warm-up request).
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url_for(0))
-        if response.status_code != 200:
-            sys.exit(f"{key}: {url_for(0)} answered {response.status_code}")
-        queries = len(ctx.captured_queries)
-        sql_dump.append(
-            f"-- {key}: GET {url_for(0)} ({queries} queries)\n"
-            + "\n".join(f"-- [{q['time']}s]\n{q['sql']};" for q in ctx.captured_queries)
-        )
-        deadline = time.perf_counter() + args.max_seconds / 4
-        for i in range(1, args.warmup):
-            client.get(url_for(i))
-            if time.perf_counter() > deadline:
-                break
-        times, db_times = [], []
-        deadline = time.perf_counter() + args.max_seconds
-        for i in range(args.runs):
-            url = url_for(args.warmup + i)
-            timer = DbTimer()
-            with connection.execute_wrapper(timer):
-                start = time.perf_counter()
-                response = client.get(url)
-                elapsed = time.perf_counter() - start
-            if response.status_code != 200:
-                sys.exit(f"{key}: {url} answered {response.status_code}")
-            times.append(elapsed * 1000)
-            db_times.append(timer.seconds * 1000)
-            if time.perf_counter() > deadline:
-                break
-        row = {
-            "key": key,
-            "label": label,
-            "example": url_for(0) if len(url_for(0)) < 60 else url_for(0)[:57] + "…",
-            "n": len(times),
-            "p50": statistics.median(times),
-            "p95": pct(times, 95),
-            "max": max(times),
-            "db_p50": statistics.median(db_times),
-            "queries": queries,
-        }
+        row, sql = time_scenario(client, key, label, url_for, args)
+        sql_dump.append(sql)
         results.append(row)
-        print(
-            f"{key:15} n={row['n']:4} p50={row['p50']:8.1f} p95={row['p95']:8.1f} max={row['max']:8.1f} "
-            f"db_p50={row['db_p50']:8.1f} queries={queries}",
-            file=sys.stderr,
-            flush=True,
-        )
 
+    finish(info, results, sql_dump, args, render, "latest-queries.sql")
+
+
+def finish(info: dict, results: list[dict], sql_dump: list[str], args, render, sql_name: str) -> None:
+    """Print the report and write it to ``args.out``, and the captured SQL next to it."""
     info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     report = render(info, results, args)
     print(report)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
-    (out.parent / "latest-queries.sql").write_text("\n\n".join(sql_dump) + "\n")
+    (out.parent / sql_name).write_text("\n\n".join(sql_dump) + "\n")
 
 
-def render(info: dict, results: list[dict], args) -> str:
-    rows = info["rows"]
-    lines = [
-        f"## Fulfillment Desk benchmark — {rows['orders_order']:,} orders",
+def report_header(title: str, info: dict, args, *, who: str = "", note: str = "") -> list[str]:
+    """The lines above a report's table: when, where, what data, how measured."""
+    return [
+        title,
         "",
         f"- Date: {info['date']}; code: `{info['revision']}`",
         f"- Machine: {info.get('cpu', '?')}, nproc={info['nproc']}, {info.get('memory', '?')} RAM",
         f"- PostgreSQL {info['postgres']} on 127.0.0.1 ({info['pg_settings']}); database `{info['database']}`, "
         f"{info['db_size']}",
-        f"- Python {info['python']}, Django {info['django']}; in-process `django.test.Client`, DEBUG off",
+        f"- Python {info['python']}, Django {info['django']}; in-process `django.test.Client`, DEBUG off{who}",
         f"- Load average (1/5/15 min) before: {info['load_before']}; after: {info['load_after']} "
         "(anything else running on the box shows up in p95 and max)",
-        "- Rows: " + ", ".join(f"{t.removeprefix('orders_')} {c:,}" for t, c in rows.items()),
+        "- Rows: " + ", ".join(f"{t.split('_', 1)[1]} {c:,}" for t, c in info["rows"].items()),
         f"- Each scenario: {args.warmup} warm-up requests, then up to {args.runs} timed requests "
-        f"(at most {args.max_seconds:.0f} s); times in ms; budget: p95 ≤ {BUDGET_MS:.0f} ms",
+        f"(at most {args.max_seconds:.0f} s); times in ms{note}",
         "",
+    ]
+
+
+def report_row(r: dict, *verdict: str) -> str:
+    return (
+        f"| {r['label']} | `{r['example']}` | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
+        f"{r['db_p50']:.1f} | {r['queries']} | " + " | ".join(verdict) + " |"
+    )
+
+
+REPORT_FOOTER = [
+    "",
+    "SQL ms p50: median time spent inside `cursor.execute` per request (round trips included). "
+    "Queries: per request, counted once with `CaptureQueriesContext` (session and user lookups included).",
+    "",
+]
+
+
+def render(info: dict, results: list[dict], args) -> str:
+    lines = report_header(
+        f"## Fulfillment Desk benchmark — {info['rows']['orders_order']:,} orders",
+        info,
+        args,
+        note=f"; budget: p95 ≤ {BUDGET_MS:.0f} ms",
+    )
+    lines += [
         "| Scenario | Example request | n | p50 ms | p95 ms | max ms | SQL ms p50 | Queries | p95 ≤ 100 ms |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         ok = r["p95"] <= BUDGET_MS
         verdict = ("yes" if ok else "**MISS**") if r["key"] in BUDGETED else ("yes" if ok else "no") + " (info)"
-        lines.append(
-            f"| {r['label']} | `{r['example']}` | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
-            f"{r['db_p50']:.1f} | {r['queries']} | {verdict} |"
-        )
-    lines += [
-        "",
-        "SQL ms p50: median time spent inside `cursor.execute` per request (round trips included). "
-        "Queries: per request, counted once with `CaptureQueriesContext` (session and user lookups included).",
-        "",
-    ]
-    return "\n".join(lines)
+        lines.append(report_row(r, verdict))
+    return "\n".join(lines + REPORT_FOOTER)
 
 
 if __name__ == "__main__":
