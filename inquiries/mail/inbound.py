@@ -121,6 +121,10 @@ def describe_error(exc: Exception) -> str:
 
 def _route(inbound: InboundMail) -> None:
     """Inside the processing transaction: everything or nothing."""
+    current = InboundMail.objects.select_for_update().only("state", "inquiry").get(pk=inbound.pk)
+    if current.state in (State.PROCESSED, State.IGNORED):  # done meanwhile by another process
+        inbound.state, inbound.inquiry = current.state, current.inquiry
+        return
     raw = bytes(inbound.raw)
     if inbound.size > settings.FD_INBOUND_MAIL_MAX_BYTES:
         raise MailRefused(

@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 import email
 import quopri
+import threading
 from email import policy
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 import pytest
+from django.db import connection
 
 from inquiries.enums import Channel, EventType, InquiryStatus, MessageKind
-from inquiries.mail.inbound import html_to_text, mail_ingest, mail_reprocess, strip_quoted
+from inquiries.mail.inbound import html_to_text, mail_ingest, mail_process, mail_reprocess, strip_quoted
 from inquiries.models import Attachment, InboundMail, Inquiry, InquiryEvent, Message
 from orders.models import Customer
 
@@ -466,3 +468,40 @@ def test_html_blockquotes_are_quoted_and_stripped_from_replies(asha):
 
     assert inbound_messages(inquiry)[-1].body == "Yes, please."
     assert html_to_text(html) == "Yes, please.\nOn Mon, Support wrote:\n\n> Shall we send a new one?"
+
+
+def test_a_row_processed_meanwhile_is_left_as_it_is(db):
+    inbound = mail_ingest(make_mail(), "test")
+    stale = InboundMail.objects.get(pk=inbound.pk)
+    stale.state = State.RECEIVED  # as another process saw it before this one finished
+
+    result = mail_process(stale)
+
+    assert (result.state, result.inquiry) == (State.PROCESSED, inbound.inquiry)
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_the_same_time_make_one_message():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the SQLite test database is in memory, locked per table across threads")
+    raw = make_mail(message_id="<race@mail.example.com>")
+    barrier = threading.Barrier(2)
+    states = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            states.append(mail_ingest(raw, "webhook").state)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread_ in threads:
+        thread_.start()
+    for thread_ in threads:
+        thread_.join(30)
+
+    assert sorted(states) == [State.IGNORED, State.PROCESSED]
+    assert Message.objects.filter(email_message_id="<race@mail.example.com>").count() == 1
+    assert Inquiry.objects.count() == 1
