@@ -223,7 +223,7 @@ def remedy_decide(*, actor: Actor, remedy: Remedy, state: str, note: str = "") -
     with transaction.atomic():
         inquiry = lock(remedy.inquiry_id)
         require_workable(actor, inquiry)
-        remedy = Remedy.objects.select_for_update().select_related("order", "inquiry").get(pk=remedy.pk)
+        remedy = Remedy.objects.select_for_update(of=("self",)).select_related("order", "inquiry").get(pk=remedy.pk)
         allowed = REMEDY_TRANSITIONS.get(remedy.state, frozenset())
         if state not in allowed:
             raise TransitionNotAllowed(
