@@ -3,10 +3,12 @@ transaction. The timeline page reads these rows; nothing else writes them."""
 
 from __future__ import annotations
 
+from fulfillment import clock
 from fulfillment.actors import Actor
 
 from .enums import CustomerEventType, OrderEventType
 from .models import Customer, CustomerEvent, Order, OrderEvent
+from .services._common import insert_rows
 
 
 def _order_event(order: Order, actor: Actor, type_: str, **details) -> OrderEvent:
@@ -19,16 +21,27 @@ def order_created(order: Order, actor: Actor, *, line_count: int) -> OrderEvent:
     )
 
 
-def orders_created(orders: list[Order], actor: Actor, *, line_counts: list[int]) -> list[OrderEvent]:
-    """The created event of many orders at once (bulk sync), one statement."""
-    return OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order=order,
-            type=OrderEventType.CREATED,
-            details={"total": str(order.total), "currency": order.currency, "lines": count},
-            **actor.event_fields(),
-        )
-        for order, count in zip(orders, line_counts, strict=True)
+def orders_created(orders: list, actor: Actor, *, line_counts: list[int]) -> None:
+    """The created event of many new orders at once (bulk sync; ``orders``: anything with pk,
+    total and currency), one statement and no model instances."""
+    fields = actor.event_fields()
+    user = fields["actor_user"]
+    now = clock.now()
+    insert_rows(
+        OrderEvent,
+        ("order_id", "type", "details", "created_at", "actor_kind", "actor_user_id", "actor_name"),
+        [
+            (
+                order.pk,
+                OrderEventType.CREATED,
+                {"total": str(order.total), "currency": order.currency, "lines": count},
+                now,
+                fields["actor_kind"],
+                user.pk if user else None,
+                fields["actor_name"],
+            )
+            for order, count in zip(orders, line_counts, strict=True)
+        ],
     )
 
 
