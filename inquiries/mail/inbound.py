@@ -45,7 +45,8 @@ from ..services._common import MAX_BODY
 
 State = InboundMail.State
 MAX_THREAD_IDS = 50
-_MSGID_RE = re.compile(r"<[^<>\s]{1,296}>")
+_MSGID_RE = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,296}>")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: The line a mail client writes above the text it quotes ("On 2 May, Support <…> wrote:").
 _ATTRIBUTION_RE = re.compile(
     r"(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|napisał|skrev)\s*:\s*$", re.IGNORECASE
@@ -315,7 +316,7 @@ def parse(raw: bytes) -> ParsedMail:
         message_id=normalise_message_id(_header(msg, "Message-ID")),
         in_reply_to=in_reply_to_ids[0] if in_reply_to_ids else "",
         thread_ids=thread_ids,
-        text="\n\n".join(t for t in texts if t.strip()).strip(),
+        text=without_controls("\n\n".join(t for t in texts if t.strip())).strip(),
         attachments=attachments,
     )
 
@@ -326,7 +327,13 @@ def _header(msg: EmailMessage, name: str) -> str:
         value = msg.get(name)
     except Exception:  # malformed header: fall back to the undecoded value
         value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), "")
-    return str(value or "").strip()
+    return without_controls(str(value or "")).strip()
+
+
+def without_controls(text: str) -> str:
+    """Control characters (NUL above all: PostgreSQL refuses it in text) dropped; tabs and line
+    breaks kept."""
+    return _CONTROL_RE.sub("", text)
 
 
 def _sender(msg: EmailMessage) -> tuple[str, str]:
@@ -337,7 +344,7 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
                 validate_email(address)
             except ValidationError:
                 continue
-            return " ".join(name.split()), address
+            return " ".join(without_controls(name).split()), address
     raise MailRefused(_("The mail has no valid sender address (From)."))
 
 
@@ -356,7 +363,7 @@ def normalise_message_id(value: str) -> str:
     ids = message_ids(value)
     if ids:
         return ids[0]
-    value = "".join((value or "").split()).strip("<>")
+    value = "".join(without_controls(value or "").split()).strip("<>")
     return f"<{value[:296]}>" if value else ""
 
 
@@ -417,7 +424,7 @@ def _file_part(part, default_name: str = "") -> MailPart:
         filename = part.get_filename() or ""
     except Exception:  # a malformed file name parameter
         filename = ""
-    filename = " ".join(str(filename).replace("/", "_").replace("\\", "_").split())
+    filename = " ".join(without_controls(str(filename)).replace("/", "_").replace("\\", "_").split())
     if not filename:
         filename = default_name or "attachment" + (mimetypes.guess_extension(ctype) or "")
     if ctype == "application/octet-stream":  # many clients say nothing more: trust the extension

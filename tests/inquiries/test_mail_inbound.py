@@ -505,3 +505,17 @@ def test_two_deliveries_at_the_same_time_make_one_message():
     assert sorted(states) == [State.IGNORED, State.PROCESSED]
     assert Message.objects.filter(email_message_id="<race@mail.example.com>").count() == 1
     assert Inquiry.objects.count() == 1
+
+
+def test_nul_and_control_characters_do_not_break_storing_or_processing(db):
+    raw = (
+        b"From: Asha\x00 <asha@example.com>\r\nSubject: Broken\x00 parcel\r\n"
+        b"Message-ID: <nul\x00id@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Hello\x00 there\r\n"
+    )
+
+    inbound = mail_ingest(raw, "test")
+
+    assert inbound.state == State.PROCESSED, inbound.error
+    assert inbound.inquiry.subject == "Broken parcel"
+    assert inbound_messages(inbound.inquiry)[0].body == "Hello there"
