@@ -282,6 +282,10 @@ def _load(request, pk: int) -> Inquiry:
 def _inquiry_page(request, inquiry: Inquiry, *, bound: dict | None = None, status: int = 200, error=None, **extra):
     actor = as_actor(request.user)
     page_forms = _page_forms(inquiry)
+    alternative = request.GET.get("alternative", "")
+    if alternative.isdigit():
+        # "Offer an alternative" (after a decline): the remedy form's own hidden field carries it.
+        page_forms["remedy"].initial["alternative_to"] = int(alternative)
     if bound:
         page_forms.update(bound)
     before = request.GET.get("before")
