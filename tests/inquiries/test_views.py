@@ -247,6 +247,7 @@ def test_remedy_decline_then_alternative_through_the_page(rep, rep_client, custo
     assert response.status_code == 302 and f"alternative={refund.pk}" in response.url
     page = rep_client.get(response.url).content.decode()
     assert f'name="alternative_to" value="{refund.pk}"' in page
+    assert page.count('name="alternative_to"') == 1  # a second, empty one would win the POST
     rep_client.post(
         f"/inquiries/{inquiry.pk}/actions/remedy/",
         {"kind": "replacement", "order": order.pk, "reason": "Late", "alternative_to": refund.pk},
