@@ -42,10 +42,10 @@ from ..services.compose import template_for
 from . import serializers as s
 from .filters import InquiryApiFilter
 
-REF_PATTERN = r"(?:[Ii][Nn][Qq]-?)?[0-9]{1,12}"
+REF_PATTERN = r"[Ii][Nn][Qq]-?[0-9]{1,12}|[0-9]{1,12}"  # no group: DRF wraps it in (?P<ref>…)
 REF = OpenApiParameter(
     "ref",
-    {"type": "string", "pattern": f"^{REF_PATTERN}$"},
+    {"type": "string", "pattern": r"^([Ii][Nn][Qq]-?)?[0-9]{1,12}$"},
     OpenApiParameter.PATH,
     description=_("The inquiry's reference (INQ-000123) or its id (123)."),
 )
