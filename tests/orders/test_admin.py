@@ -14,6 +14,7 @@ from fulfillment import clock
 from fulfillment.actors import Actor
 from fulfillment.api.auth import api_client_create
 from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty
+from inquiries.models import InboundMail
 from orders import services
 from orders.enums import CustomerEventType, OrderStatus
 from orders.models import Customer, CustomerEvent, OrderEvent
@@ -35,6 +36,7 @@ def everything(db, admin_user, specialist):
     api_client_create(name="shop-front", scopes=["read"])
     IdempotencyRecord.objects.create(owner="client:1", key="k1", fingerprint="f" * 64, status_code=201)
     Group.objects.create(name="Leads")
+    InboundMail.objects.create(source="imap", raw=b"Subject: x\r\n\r\ny", size=15, state=InboundMail.State.FAILED)
     return order
 
 
