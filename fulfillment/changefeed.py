@@ -34,6 +34,30 @@ class NextChangeSeq(models.Func):
         return "pg_current_xact_id()::text::bigint", []
 
 
+class RowsAfter(models.Func):
+    """``(change_seq, id) > (seq, pk)``, as one row comparison: the condition of a feed cursor.
+
+    An index on (change_seq, id) serves a row comparison directly. Written as
+    ``change_seq >= seq AND (change_seq > seq OR id > pk)`` it does not: PostgreSQL then reads
+    every row of the cursor's change_seq up to the cursor and drops it (all orders written before
+    the feed existed share change_seq 0: 600,000 rows read for a page 600,000 orders deep).
+    """
+
+    output_field = models.BooleanField()
+
+    def __init__(self, *columns, after: tuple):
+        if len(columns) != len(after):
+            raise ValueError("one value per column")
+        self.after = tuple(after)
+        super().__init__(*columns)
+
+    def as_sql(self, compiler, connection, **extra):
+        compiled = [compiler.compile(column) for column in self.get_source_expressions()]
+        columns = ", ".join(sql for sql, _params in compiled)
+        values = ", ".join(["%s"] * len(self.after))
+        return f"({columns}) > ({values})", [*(p for _sql, params in compiled for p in params), *self.after]
+
+
 def safe_horizon() -> int | None:
     """Rows with ``change_seq`` below this are final. None: every committed row is final."""
     if connection.vendor != "postgresql":

@@ -10,7 +10,7 @@ import functools
 import django_filters as filters
 from django import forms as django_forms
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from fulfillment.api.auth import actor_for
 from fulfillment.api.errors import flatten_errors
 from fulfillment.api.idempotency import run_idempotent
-from fulfillment.changefeed import safe_horizon
+from fulfillment.changefeed import RowsAfter, safe_horizon
 from fulfillment.errors import Conflict, DomainError
 
 from .. import selectors, services
@@ -518,7 +518,7 @@ class OrderViewSet(viewsets.GenericViewSet):
             queryset = queryset.filter(change_seq__lt=horizon)
         if "cursor" in query:
             seq, pk = _parse_feed_cursor(query["cursor"])
-            queryset = queryset.filter(change_seq__gte=seq).filter(Q(change_seq__gt=seq) | Q(id__gt=pk))
+            queryset = queryset.filter(RowsAfter(F("change_seq"), F("id"), after=(seq, pk)))
         elif "updated_after" in query:
             queryset = queryset.filter(updated_at__gt=query["updated_after"])
         rows = list(queryset[: query["limit"] + 1])
