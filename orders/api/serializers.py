@@ -5,9 +5,12 @@ describe the same shape for the OpenAPI schema."""
 from __future__ import annotations
 
 import functools
+import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import models
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -351,6 +354,127 @@ def order_dicts(rows: list[dict]) -> list[dict]:
         }
         for r in rows
     ]
+
+
+# --- the same representation, built by PostgreSQL ---------------------------------------------
+
+
+def _ts(column: str) -> str:
+    """SQL for ``_dt``: ISO 8601 in UTC with Z, microseconds only when not zero (as isoformat());
+    NULL stays NULL. (to_json() of a timestamp would drop trailing zeros of the fraction.)"""
+    return f"replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
+
+
+def _day(column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM-DD')"
+
+
+def _object(pairs: list[tuple[str, str]]) -> str:
+    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in pairs) + ")"
+
+
+def _children(o: str, table: str, alias: str, pairs: list[tuple[str, str]], order_by: str) -> str:
+    """The order's rows of ``table`` as a JSON array of objects, [] when none."""
+    rows = f"SELECT json_agg({_object(pairs)} ORDER BY {order_by}) FROM {table} {alias}"  # noqa: S608 (constants)
+    return f"COALESCE(({rows} WHERE {alias}.order_id = {o}.id), '[]'::json)"
+
+
+def _order_json(o: str) -> str:
+    """``order_dicts`` as one SQL expression over the order row ``o``, key for key in the same
+    order. Its one %s: the allowed actions by status and held-from status (jsonb)."""
+    customer = _object([("id", "c.id"), ("name", "c.name"), ("email", "c.email"), ("phone", "c.phone")])
+    customer = f"(SELECT {customer} FROM orders_customer c WHERE c.id = {o}.customer_id)"  # noqa: S608 (constants)
+    return _object(
+        [
+            ("id", f"{o}.id"),
+            ("number", f"{o}.number"),
+            ("source", f"{o}.source"),
+            ("external_ref", f"{o}.external_ref"),
+            ("customer", customer),
+            ("status", f"{o}.status"),
+            ("allowed_actions", f"%s::jsonb -> {o}.status -> {o}.held_from_status"),
+            ("currency", f"{o}.currency"),
+            ("subtotal", f"{o}.subtotal::text"),
+            ("total", f"{o}.total::text"),
+            ("paid_amount", f"{o}.paid_amount::text"),
+            ("refunded_amount", f"{o}.refunded_amount::text"),
+            ("payment_status", f"{o}.payment_status"),
+            (
+                "shipping_address",
+                _object([(name.removeprefix("ship_"), f"{o}.{name}") for name in SHIPPING_FIELDS]),
+            ),
+            ("placed_at", _ts(f"{o}.placed_at")),
+            ("ship_by", _day(f"{o}.ship_by")),
+            ("deliver_by", _day(f"{o}.deliver_by")),
+            (
+                "expedite",
+                _object(
+                    [
+                        ("active", f"{o}.expedite"),
+                        ("reason", f"{o}.expedite_reason"),
+                        ("requested_by", f"{o}.expedite_requested_by"),
+                        ("requested_at", _ts(f"{o}.expedite_requested_at")),
+                    ]
+                ),
+            ),
+            (
+                "lines",
+                _children(
+                    o,
+                    "orders_orderline",
+                    "l",
+                    [
+                        ("sku", "l.sku"),
+                        ("description", "l.description"),
+                        ("quantity", "l.quantity"),
+                        ("unit_price", "l.unit_price::text"),
+                        ("line_total", "(l.quantity * l.unit_price)::text"),
+                    ],
+                    "l.position, l.id",
+                ),
+            ),
+            (
+                "shipments",
+                _children(
+                    o,
+                    "orders_shipment",
+                    "s",
+                    [
+                        ("id", "s.id"),
+                        ("carrier", "s.carrier"),
+                        ("service_level", "s.service_level"),
+                        ("tracking_number", "s.tracking_number"),
+                        ("status", "s.status"),
+                        ("shipped_at", _ts("s.shipped_at")),
+                        ("delivered_at", _ts("s.delivered_at")),
+                    ],
+                    "s.shipped_at, s.id",
+                ),
+            ),
+            ("version", f"{o}.version"),
+            ("created_at", _ts(f"{o}.created_at")),
+            ("updated_at", _ts(f"{o}.updated_at")),
+        ]
+    )
+
+
+#: The order table as Django names it in a query on Order (order_json_rows).
+ORDER_JSON_SQL = _order_json('"orders_order"')
+
+
+@functools.cache
+def _allowed_map() -> str:
+    """{status: {held_from or "": [actions]}} for every pair, as ``_allowed`` gives them."""
+    statuses = [str(value) for value in OrderStatus.values]
+    return json.dumps({status: {held: list(_allowed(status, held)) for held in ["", *statuses]} for status in statuses})
+
+
+def order_json_rows(queryset) -> list[tuple[int, int, str]]:
+    """PostgreSQL only: (change_seq, id, the order's representation as JSON text) for the orders
+    of ``queryset`` (of Order), in its order, in one query. The text is what ``order_dicts`` gives
+    for the same row (tests/services/test_api_feed_postgres.py compares them); no Python per row."""
+    json_text = RawSQL(f"({ORDER_JSON_SQL})::text", [_allowed_map()], output_field=models.TextField())  # noqa: S611
+    return list(queryset.values_list("change_seq", "id", json_text))
 
 
 def customer_dict(customer: Customer) -> dict:
