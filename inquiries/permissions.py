@@ -1,6 +1,7 @@
 """Who may do what with inquiries. Checked by services, so browser and API behave alike.
 
-Staff work inquiries at or below their tier (``visible_tiers``); API clients need the scope.
+Staff see every inquiry and work those at or below their tier (``services._common.require_workable``);
+API clients need the scope.
 Remedy authority (how much a tier may grant) lives in ``services/remedies.py``, in one place.
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import F, Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
@@ -92,7 +93,7 @@ def nearest_deadline(inquiry: Inquiry) -> dt.datetime | None:
     if inquiry.status != InquiryStatus.WAITING_CUSTOMER:
         candidates.append(inquiry.response_due_at)
     if inquiry.next_step_due:
-        end_of_day = dt.datetime.combine(inquiry.next_step_due, dt.time(23, 59), tzinfo=clock.now().tzinfo)
+        end_of_day = dt.datetime.combine(inquiry.next_step_due, dt.time(23, 59), tzinfo=timezone.get_current_timezone())
         candidates.append(end_of_day)
     present = [c for c in candidates if c is not None]
     return min(present) if present else None

@@ -343,11 +343,13 @@ def phone_intake(
         elif inquiry.customer_id != customer.pk:
             raise InvalidInput(field_errors={"inquiry": [_("This inquiry belongs to another customer.")]})
         else:
-            from .work import link_order
+            from .work import inquiry_claim, link_order
 
             for order in _customer_orders(customer, orders):
                 if not inquiry.order_links.filter(order=order).exists():
                     link_order(actor=actor, inquiry=inquiry, order=order)
+            if inquiry.assignee_id is None and actor.user is not None and inquiry.is_active:
+                inquiry_claim(actor=actor, inquiry=inquiry)
         call = call_log(
             actor=actor,
             inquiry=inquiry,

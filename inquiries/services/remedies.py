@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -165,7 +166,7 @@ def remedy_propose(
             order=order,
             kind=kind,
             amount=amount,
-            currency=(order.currency if order else "") if amount is not None else "",
+            currency=(order.currency if order else settings.FD_DEFAULT_CURRENCY) if amount is not None else "",
             description=description,
             reason=reason,
             alternative_to=alternative_to,
@@ -209,6 +210,7 @@ def _execute(remedy: Remedy, actor: Actor) -> dict:
             % {"order": original, "reference": remedy.inquiry.reference},
         )
         InquiryOrder.objects.get_or_create(inquiry=remedy.inquiry, order=replacement)
+        events.order_linked(remedy.inquiry, actor, number=str(replacement))
         remedy.replacement_order = replacement
         return {"replacement_order": str(replacement)}
     return {}

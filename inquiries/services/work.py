@@ -147,7 +147,8 @@ def note_add(*, actor: Actor, inquiry: Inquiry, body: str) -> Message:
             author_name=actor.name[:200],
         )
         events.note(inquiry, actor, message)
-        save(inquiry, [])
+        inquiry.last_message_id = message.pk  # a colleague's note is news too: it holds a stale reply
+        save(inquiry, ["last_message_id"])
     return message
 
 

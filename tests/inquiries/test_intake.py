@@ -328,6 +328,7 @@ def test_phone_intake_continues_an_inquiry_and_links_new_orders_once(rep, inquir
     assert set(same.orders.all()) == {order, second}
     assert len(events_of(inquiry, EventType.ORDER_LINKED)) == 2
     assert CallLog.objects.get() == call
+    assert same.assignee == rep  # nobody had it: the rep on the phone takes it
 
 
 def test_phone_intake_is_all_or_nothing(rep, customer):

@@ -280,6 +280,8 @@ def test_an_accepted_replacement_is_a_linked_zero_priced_copy_of_the_order(rep, 
     ]
     assert replacement.ship_line1 == big_order.ship_line1
     assert InquiryOrder.objects.filter(inquiry=complaint, order=replacement).exists()
+    linked = [e.details["number"] for e in events_of(complaint) if e.type == EventType.ORDER_LINKED]
+    assert replacement.number in linked  # the new order is on the inquiry's timeline too
     note = OrderEvent.objects.get(order=replacement, type=OrderEventType.NOTE_ADDED)
     assert big_order.number in note.details["text"] and complaint.reference in note.details["text"]
     assert last_event(complaint).details["outcome"] == {"replacement_order": replacement.number}
@@ -293,3 +295,10 @@ def test_a_declined_or_withdrawn_refund_moves_no_money(rep, complaint, state):
     decide(rep, remedy, state)
     assert orders_snapshot() == orders_before
     assert [e.type for e in events_of(complaint)][-2:] == [EventType.REMEDY_PROPOSED, EventType.REMEDY_DECIDED]
+
+
+@pytest.mark.parametrize("kind", [K.CREDIT, K.GIFT])
+def test_a_credit_or_gift_without_an_order_is_in_the_desks_currency(rep, complaint, kind, settings):
+    settings.FD_DEFAULT_CURRENCY = "INR"
+    remedy = propose(rep, complaint, kind, "20.00")
+    assert (remedy.order, remedy.amount, remedy.currency) == (None, Decimal("20.00"), "INR")

@@ -8,13 +8,14 @@ from django.utils import translation
 
 from fulfillment import clock
 from fulfillment.errors import InvalidInput, TransitionNotAllowed
+from fulfillment.tiers import Tier
 from inquiries import services
 from inquiries.enums import Channel, EventType, InquiryStatus, MessageKind
 from inquiries.models import Message
 from inquiries.services import compose
 from inquiries.services.work import StaleReply
 
-from ..factories import CustomerFactory
+from ..factories import CustomerFactory, UserFactory
 from .conftest import NOW
 from .factories import InquiryFactory, ResponseTemplateFactory
 from .helpers import events_of, fresh, last_event, snapshot
@@ -270,3 +271,15 @@ def test_an_empty_note_is_refused(rep, asha_inquiry):
     with pytest.raises(InvalidInput):
         services.note_add(actor=rep, inquiry=asha_inquiry, body="\n\n")
     assert snapshot(asha_inquiry) == before
+
+
+def test_a_colleagues_note_holds_a_stale_reply(rep, asha_inquiry):
+    colleague = UserFactory(username="rep5", tier=Tier.REP)
+    seen = fresh(asha_inquiry).last_message_id
+    services.note_add(actor=colleague, inquiry=asha_inquiry, body="Customer called again, very upset")
+    with pytest.raises(StaleReply):
+        services.reply_send(actor=rep, inquiry=asha_inquiry, body="Hello", seen_message_id=seen)
+    # one's own note does not
+    seen = fresh(asha_inquiry).last_message_id
+    services.note_add(actor=rep, inquiry=asha_inquiry, body="Checked the warehouse")
+    services.reply_send(actor=rep, inquiry=asha_inquiry, body="Hello", seen_message_id=seen)
