@@ -105,11 +105,11 @@ def _customer_for(actor, data: dict) -> Customer:
     return order_services.customer_create(actor=actor, **given)
 
 
-def _orders_by_number(numbers: list[str]) -> list[Order]:
+def _orders_by_number(numbers: list[str], field: str = "orders") -> list[Order]:
     found = {order.number: order for order in Order.objects.filter(number__in=numbers)}
     unknown = [number for number in numbers if number not in found]
     if unknown:
-        raise ValidationError({"orders": [_("No order with the number %(number)s.") % {"number": unknown[0]}]})
+        raise ValidationError({field: [_("No order with the number %(number)s.") % {"number": unknown[0]}]})
     return [found[number] for number in dict.fromkeys(numbers)]
 
 
@@ -310,7 +310,7 @@ class InquiryViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="link-order", url_name="link-order")
     def link_order(self, request, ref=None):
         def call(actor, inquiry, data):
-            services.link_order(actor=actor, inquiry=inquiry, order=_orders_by_number([data["order"]])[0])
+            services.link_order(actor=actor, inquiry=inquiry, order=_orders_by_number([data["order"]], "order")[0])
             return _respond(inquiry.pk)
 
         return self._act(request, ref, s.LinkOrderIn, call)
