@@ -76,20 +76,21 @@ def page(page, request):
         screenshot(page, f"FAILED-{request.node.name}")
 
 
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+def screenshot(page, name: str, *, folder: Path = ARTIFACTS, full_page: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
 def login(page, live_server, user, password: str = PASSWORD) -> None:
-    """Log in through the real login form (it is not boosted: a full page load)."""
+    """Log in through the real login form (it is not boosted: a full page load); it lands on the
+    home page, the rep's inquiry queue."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", user.get_username())
     page.fill("#id_password", password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/orders/$"))
+    page.wait_for_url(re.compile(r".*/inquiries/$"))
     page.wait_for_selector("#global-search")
 
 

@@ -140,6 +140,7 @@ def test_order_list_filters_and_cursor_paging(live_server, page, settings, rep):
     assert everything == 12
 
     login(page, live_server, rep)
+    page.goto(f"{live_server.url}/orders/")
     rows = page.locator("#order-results tbody tr")
     expect(rows).to_have_count(5)
     newest_first = [o.number for o in sorted(late + on_time, key=lambda o: (o.placed_at, o.pk), reverse=True)]
