@@ -20,6 +20,7 @@ from inquiries.mail.inbound import html_to_text, mail_ingest, mail_process, mail
 from inquiries.models import Attachment, InboundMail, Inquiry, InquiryEvent, Message
 from orders.models import Customer
 
+from ..conftest import require_service
 from ..factories import CustomerFactory
 from .factories import InquiryFactory
 from .mailkit import make_mail
@@ -483,8 +484,10 @@ def test_a_row_processed_meanwhile_is_left_as_it_is(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_deliveries_at_the_same_time_make_one_message():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the SQLite test database is in memory, locked per table across threads")
+    require_service(
+        connection.vendor == "postgresql",
+        "needs PostgreSQL: set DATABASE_URL=postgres://… (the in-memory SQLite test database locks across threads)",
+    )
     raw = make_mail(message_id="<race@mail.example.com>")
     barrier = threading.Barrier(2)
     states = []
