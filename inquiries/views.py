@@ -314,6 +314,8 @@ def _inquiry_page(request, inquiry: Inquiry, *, bound: dict | None = None, statu
         "is_mine": inquiry.assignee_id == request.user.pk,
         "expeditable": EXPEDITABLE,
         "pending_remedies": [r for r in inquiry.remedies.all() if r.state == RemedyState.PROPOSED],
+        # declined remedies that already have an alternative: no second "offer an alternative"
+        "answered": {r.alternative_to_id for r in inquiry.remedies.all() if r.alternative_to_id},
         **extra,
     }
     services.presence_ping(user=request.user, inquiry=inquiry)

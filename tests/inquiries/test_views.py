@@ -445,3 +445,15 @@ def test_an_order_action_never_redirects_off_site(rep_client, order):
         f"/orders/{order.number}/actions/confirm/", {"version": order.version, "next": "https://evil.example/"}
     )
     assert response.url == f"/orders/{order.number}/"
+
+
+def test_a_declined_remedy_offers_an_alternative_only_until_one_is_made(rep, rep_client, customer):
+    order = paid_order(customer, "80.00")
+    inquiry = InquiryFactory(customer=customer, orders=[order], category=Category.DELIVERY)
+    refund = services.remedy_propose(actor=rep, inquiry=inquiry, kind="refund", amount="5.00", order=order, reason="x")
+    services.remedy_decide(actor=rep, remedy=refund, state=RemedyState.DECLINED)
+    assert f"?alternative={refund.pk}" in rep_client.get(f"/inquiries/{inquiry.pk}/").content.decode()
+    services.remedy_propose(
+        actor=rep, inquiry=inquiry, kind="replacement", order=order, reason="x", alternative_to=refund
+    )
+    assert f"?alternative={refund.pk}" not in rep_client.get(f"/inquiries/{inquiry.pk}/").content.decode()
