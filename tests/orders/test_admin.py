@@ -14,7 +14,8 @@ from fulfillment import clock
 from fulfillment.actors import Actor
 from fulfillment.api.auth import api_client_create
 from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty
-from inquiries.models import InboundMail
+from inquiries import services as inquiry_services
+from inquiries.models import InboundMail, ResponseTemplate
 from orders import services
 from orders.enums import CustomerEventType, OrderStatus
 from orders.models import Customer, CustomerEvent, OrderEvent
@@ -37,6 +38,11 @@ def everything(db, admin_user, specialist):
     IdempotencyRecord.objects.create(owner="client:1", key="k1", fingerprint="f" * 64, status_code=201)
     Group.objects.create(name="Leads")
     InboundMail.objects.create(source="imap", raw=b"Subject: x\r\n\r\ny", size=15, state=InboundMail.State.FAILED)
+    inquiry = inquiry_services.inquiry_create(
+        actor=Actor.system(), customer=order.customer, subject="Dent", channel="email", body="A", tags=["dent"]
+    )
+    inquiry_services.callback_promise(actor=specialist, inquiry=inquiry, due_at=clock.now() + dt.timedelta(hours=1))
+    ResponseTemplate.objects.create(name="Thanks", body="Thank you, {first_name}.")
     return order
 
 
