@@ -155,6 +155,7 @@ def _route(inbound: InboundMail) -> None:
             sender_email=parsed.sender_email,
             email_message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to,
+            reopen=not parsed.automatic,
         )
     else:
         customer = _customer_for(parsed)
@@ -298,6 +299,7 @@ class ParsedMail:
     thread_ids: list[str]
     text: str
     attachments: list[MailPart] = field(default_factory=list)
+    automatic: bool = False  # an auto-reply (out of office, bounce): kept, but reopens nothing
 
 
 def parse(raw: bytes) -> ParsedMail:
@@ -318,7 +320,18 @@ def parse(raw: bytes) -> ParsedMail:
         thread_ids=thread_ids,
         text=without_controls("\n\n".join(t for t in texts if t.strip())).strip(),
         attachments=attachments,
+        automatic=is_automatic(msg),
     )
+
+
+def is_automatic(msg: EmailMessage) -> bool:
+    """RFC 3834 Auto-Submitted, and the older headers out-of-office and list software send."""
+    auto_submitted = _header(msg, "Auto-Submitted").strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return True
+    if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
+        return True
+    return _header(msg, "Precedence").strip().lower() in ("bulk", "junk", "auto_reply", "list")
 
 
 def _header(msg: EmailMessage, name: str) -> str:

@@ -161,9 +161,11 @@ def message_receive(
     received_on: dt.date | None = None,
     email_message_id: str = "",
     in_reply_to: str = "",
+    reopen: bool = True,
 ) -> Message:
     """The customer wrote (or said) something more. A resolved or closed inquiry reopens;
-    one waiting on the customer is open again; the reply clock starts."""
+    one waiting on the customer is open again; the reply clock starts. ``reopen=False`` (an
+    automatic reply such as an out-of-office) keeps the words but moves nothing."""
     actor = as_actor(actor)
     require(actor, perms.CREATE)
     body = clean_body(body)
@@ -181,7 +183,11 @@ def message_receive(
             email_message_id=email_message_id[:300],
             in_reply_to=in_reply_to[:300],
         )
-        fields = ["last_inbound_at", "message_count", "last_message_id", "response_due_at"]
+        fields = ["last_inbound_at", "message_count", "last_message_id"]
+        if not reopen:
+            save(inquiry, fields)
+            return message
+        fields.append("response_due_at")
         inquiry.response_due_at = response_due(inquiry.priority, message.created_at)
         old = inquiry.status
         if old in DONE or old == InquiryStatus.WAITING_CUSTOMER:

@@ -166,6 +166,23 @@ def test_a_reply_to_a_resolved_inquiry_reopens_it(asha):
     assert inquiry.events.filter(type=EventType.STATUS_CHANGED, details__new=InquiryStatus.OPEN).exists()
 
 
+@pytest.mark.parametrize(
+    "header", ["Auto-Submitted: auto-replied", "X-Autoreply: yes", "Precedence: auto_reply", "Precedence: bulk"]
+)
+def test_an_automatic_reply_is_kept_but_reopens_nothing(asha, header):
+    inquiry = thread(asha, status=InquiryStatus.RESOLVED)
+    raw = make_mail(text="I am out of the office until Monday.", in_reply_to="<first@mail.example.com>")
+    name, value = header.split(": ")
+    raw = f"{name}: {value}\r\n".encode() + raw
+
+    inbound = mail_ingest(raw, "test")
+
+    inquiry.refresh_from_db()
+    assert inbound.inquiry == inquiry
+    assert (inquiry.status, inquiry.reopen_count) == (InquiryStatus.RESOLVED, 0)
+    assert inbound_messages(inquiry)[-1].body == "I am out of the office until Monday."
+
+
 # --- duplicates ---------------------------------------------------------------------------------
 
 
