@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -196,6 +196,7 @@ def insert_rows(
     """
     if not rows:
         return []
+    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
     convert = [(index, field) for index, field in enumerate(fields) if field.get_internal_type() in _CONVERTED_TYPES]
