@@ -370,6 +370,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="leave the inserted orders in the database")
     parser.add_argument("--out", default=str(RESULTS / "api-latest.md"))
+    parser.add_argument("--note", default="", help="a line for the report (e.g. what else ran on the machine)")
     args = parser.parse_args()
     args.requests = max(1, min(100, args.requests))
     args.batch = max(1, min(500, args.batch))
@@ -402,6 +403,7 @@ def main() -> None:
     try:
         # warm-up: imports, URL resolver, first connection
         client.get("/api/v1/orders/feed/?limit=10", **headers)
+        res["load"] = {"start": os.getloadavg()}
         if "ingest" in only:
             print(f"ingest: {args.requests} x POST /api/v1/orders/bulk/ ({args.batch} orders x 3 lines) …", flush=True)
             res["ingest"] = run_ingest(client, headers, source, args.requests, args.batch, profile)
@@ -409,16 +411,19 @@ def main() -> None:
             print("plain SQL baseline …", flush=True)
             res["sql"] = run_plain_sql(source, args.requests, args.batch)
             print(f"  {res['sql']['orders_per_s']:,.0f} orders/s", flush=True)
+            res["load"]["ingest"] = os.getloadavg()
         if "feed" in only:
             print(f"feed: walking /api/v1/orders/feed/?limit=1000 for ≤ {args.feed_seconds:.0f}s …", flush=True)
             res["feed"] = run_walk(
                 client, headers, "/api/v1/orders/feed/?limit=1000", args.feed_seconds, "feed", profile
             )
             print(f"  {res['feed']['orders_per_s']:,.0f} orders/s", flush=True)
+            res["load"]["feed"] = os.getloadavg()
         if "list" in only:
             print(f"list: walking /api/v1/orders/?page_size=500 for ≤ {args.list_seconds:.0f}s …", flush=True)
             res["list"] = run_walk(client, headers, "/api/v1/orders/?page_size=500", args.list_seconds, "list", profile)
             print(f"  {res['list']['orders_per_s']:,.0f} orders/s", flush=True)
+            res["load"]["list"] = os.getloadavg()
     finally:
         if args.keep:
             res["cleanup"] = f"kept: orders with source {source} / {source}-sql"
@@ -482,6 +487,13 @@ def render(res: dict, args, n_orders: int, source: str) -> str:
                 f"{kind}: {f['wall']:.1f}s, {'reached the end' if f['reached_end'] else 'stopped at the time bound'}; "
                 f"DB {f['db_ms_per_page']:.0f} ms/page."
             )
+    if res.get("load"):
+        loads = ", ".join(f"{when} {' / '.join(f'{x:.2f}' for x in avg)}" for when, avg in res["load"].items())
+        lines.append(
+            f"Load average (1 / 5 / 15 min; {os.cpu_count()} CPUs) at the start and after each scenario: {loads}."
+        )
+    if args.note:
+        lines.append(f"Note: {args.note}")
     lines += ["", f"Cleanup (source `{source}`): `{res.get('cleanup')}`", ""]
     for kind in ("ingest", "feed", "list"):
         if kind in res and res[kind].get("profile"):
