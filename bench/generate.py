@@ -629,6 +629,20 @@ FOREIGN_KEYS = [
 ]
 
 
+def index_statistics(cur, indexes: list[tuple[str, str, str]]) -> list[str]:
+    """``ALTER INDEX … SET STATISTICS`` for the columns of ``indexes`` that have their own statistics
+    target (a dropped and re-created index loses it; its ``pg_indexes`` definition does not say)."""
+    cur.execute(
+        """
+        SELECT c.relname, a.attnum, a.attstattarget
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         WHERE c.relname = ANY(%s) AND a.attnum > 0 AND a.attstattarget >= 0
+        """,
+        [[name for _t, name, _d in indexes]],
+    )
+    return [f'ALTER INDEX "{name}" ALTER COLUMN {num} SET STATISTICS {target}' for name, num, target in cur.fetchall()]
+
+
 def check_foreign_keys(cur, keys: list[tuple[str, str, str]]) -> None:
     """One anti-join per (table, column, target): exit if a row points nowhere."""
     for table, column, target in keys:

@@ -45,6 +45,7 @@ from generate import (
     check_foreign_keys,
     create_user,
     esc,
+    index_statistics,
     jd,
     load_in_chunks,
     migrate,
@@ -863,6 +864,7 @@ def main() -> None:
     print(f"schema and staff ready in {t_schema - t_start:.1f}s")
 
     indexes = secondary_indexes(cur, LOADED_TABLES)
+    statistics = index_statistics(cur, indexes)  # set again once the indexes are back
     for _table, name, _definition in indexes:
         cur.execute(f'DROP INDEX "{name}"')
     print(f"dropped {len(indexes)} secondary indexes for the load")
@@ -915,6 +917,8 @@ def main() -> None:
     move_sequences(cur, LOADED_TABLES)
 
     rebuild_indexes(url, indexes, BIGGEST_FIRST, args.workers)
+    for statement in statistics:
+        cur.execute(statement)
     t4 = time.perf_counter()
     print(f"re-created {len(indexes)} indexes in {t4 - t3:.1f}s")
 

@@ -207,6 +207,9 @@ def time_scenario(client: Client, key: str, label: str, url_for, args) -> tuple[
     if response.status_code != 200:
         sys.exit(f"{key}: {url_for(0)} answered {response.status_code}")
     queries = len(ctx.captured_queries)
+    sql = f"-- {key}: GET {url_for(0)} ({queries} queries)\n" + "\n".join(
+        f"-- [{q['time']}s]\n{q['sql']};" for q in ctx.captured_queries
+    )
     deadline = time.perf_counter() + args.max_seconds / 4
     for i in range(1, args.warmup):
         client.get(url_for(i))
@@ -244,10 +247,7 @@ def time_scenario(client: Client, key: str, label: str, url_for, args) -> tuple[
         file=sys.stderr,
         flush=True,
     )
-    return row, (
-        f"-- {key}: GET {url_for(0)} ({queries} queries)\n"
-        + "\n".join(f"-- [{q['time']}s]\n{q['sql']};" for q in ctx.captured_queries)
-    )
+    return row, sql
 
 
 def setup(parser: argparse.ArgumentParser, out: Path):
