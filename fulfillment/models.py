@@ -146,7 +146,9 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # method, path and body, hashed
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True)
+    #: The JSON text of the response, as rendered (PostgreSQL's jsonb refuses the \u0000 that a
+    #: client's input echoed in an error may carry; text holds the escaped form).
+    response_body = models.TextField(null=True)
     response_headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
 

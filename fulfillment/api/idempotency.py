@@ -61,12 +61,13 @@ def run_idempotent(request, handler) -> Response:
                     status=422,
                     content_type=CONTENT_TYPE,
                 )
-            response = Response(record.response_body, status=record.status_code, headers=record.response_headers)
+            body = json.loads(record.response_body) if record.response_body is not None else None
+            response = Response(body, status=record.status_code, headers=record.response_headers)
             response[REPLAY_HEADER] = "true"
             return response
         response = handler()
         record.status_code = response.status_code
-        record.response_body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+        record.response_body = JSONRenderer().render(response.data).decode() if response.data is not None else None
         record.response_headers = {name: response[name] for name in ("Location", "ETag") if response.has_header(name)}
         record.save(update_fields=["status_code", "response_body", "response_headers"])
         return response

@@ -237,3 +237,12 @@ def test_bulk_501_items_is_400(customer, rw):
 
 def test_bulk_empty_is_400(rw, db):
     assert_problem(rw.post("/api/v1/orders/bulk/", {"orders": []}, format="json"), 400)
+
+
+def test_a_replayed_answer_may_echo_a_nul_character(customer, rw):
+    """The bulk answer echoes each item's source; jsonb cannot store \\u0000, the record can."""
+    body = {"orders": [order_body(customer.pk, source="sh\u0000op", external_ref="N-1")]}
+    first = rw.post("/api/v1/orders/bulk/", body, format="json", HTTP_IDEMPOTENCY_KEY="nul-1")
+    second = rw.post("/api/v1/orders/bulk/", body, format="json", HTTP_IDEMPOTENCY_KEY="nul-1")
+    assert first.status_code < 500 and second.status_code == first.status_code
+    assert second.json() == first.json() and second["Idempotent-Replayed"] == "true"
