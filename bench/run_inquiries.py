@@ -133,6 +133,12 @@ def scenarios(s: dict):
         ),
         (
             "search",
+            "search_name_prefix",
+            "search: a name still being typed (last word a prefix)",
+            cyc(s["names"], lambda n: f"/inquiries/search/?q={quote(n[:-2])}"),
+        ),
+        (
+            "search",
             "search_phone",
             "search: customer's phone",
             cyc(s["phones"], lambda p: f"/inquiries/search/?q={quote(p)}"),
