@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -122,7 +123,12 @@ def describe_error(exc: Exception) -> str:
 
 def _route(inbound: InboundMail) -> None:
     """Inside the processing transaction: everything or nothing."""
-    current = InboundMail.objects.select_for_update().only("state", "inquiry").get(pk=inbound.pk)
+    # Lock this row and every stored copy of the same Message-ID together, in pk order: two
+    # deliveries of one mail then queue up behind each other instead of deadlocking (each
+    # holding its own row while waiting for the other's).
+    same = Q(pk=inbound.pk) | Q(message_id=inbound.message_id) if inbound.message_id else Q(pk=inbound.pk)
+    list(InboundMail.objects.select_for_update().filter(same).order_by("pk").values_list("pk", flat=True))
+    current = InboundMail.objects.only("state", "inquiry").get(pk=inbound.pk)
     if current.state in (State.PROCESSED, State.IGNORED):  # done meanwhile by another process
         inbound.state, inbound.inquiry = current.state, current.inquiry
         return

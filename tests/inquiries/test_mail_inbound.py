@@ -507,12 +507,14 @@ def test_two_deliveries_at_the_same_time_make_one_message():
     )
     raw = make_mail(message_id="<race@mail.example.com>")
     barrier = threading.Barrier(2)
-    states = []
+    states, errors = [], []
 
     def deliver():
         try:
             barrier.wait()
-            states.append(mail_ingest(raw, "webhook").state)
+            inbound = mail_ingest(raw, "webhook")
+            states.append(inbound.state)
+            errors.append(inbound.error)
         finally:
             connection.close()
 
@@ -522,7 +524,7 @@ def test_two_deliveries_at_the_same_time_make_one_message():
     for thread_ in threads:
         thread_.join(30)
 
-    assert sorted(states) == [State.IGNORED, State.PROCESSED]
+    assert sorted(states) == [State.IGNORED, State.PROCESSED], errors
     assert Message.objects.filter(email_message_id="<race@mail.example.com>").count() == 1
     assert Inquiry.objects.count() == 1
 
