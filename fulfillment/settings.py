@@ -198,6 +198,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "fulfillment.tasks.heartbeat", "schedule": 60.0},
     "purge-idempotency-records": {"task": "fulfillment.tasks.purge_idempotency_records", "schedule": 3600.0},
+    "refresh-search-terms": {"task": "inquiries.tasks.refresh_search_terms", "schedule": 24 * 3600.0},
 }
 
 # --- security -------------------------------------------------------------------

@@ -456,6 +456,21 @@ class Presence(models.Model):
         return f"{self.user_id} on {self.inquiry_id}"
 
 
+class SearchTerm(models.Model):
+    """Every word of the messages and subjects (PostgreSQL only): a word still being typed is
+    expanded into whole words from here, which the full-text index answers exactly and fast."""
+
+    word = models.CharField(max_length=100, unique=True)
+    documents = models.PositiveIntegerField(default=0)  # how many messages and subjects (nightly)
+
+    class Meta:
+        verbose_name = _("search term")
+        verbose_name_plural = _("search terms")
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class InquiryEvent(TimelineEvent):
     """One entry on an inquiry's timeline. Messages and calls point at their rows."""
 
@@ -488,5 +503,6 @@ __all__ = [
     "Remedy",
     "RemedyKind",
     "ResponseTemplate",
+    "SearchTerm",
     "Tag",
 ]

@@ -16,7 +16,7 @@ from orders.models import Customer, Order, phone_digits
 
 from . import permissions as perms
 from .enums import ACTIVE, CallbackState, MessageKind
-from .models import Callback, Inquiry, InquiryEvent, InquiryOrder, Message, parse_reference
+from .models import Callback, Inquiry, InquiryEvent, InquiryOrder, Message, SearchTerm, parse_reference
 
 
 class Queue:
@@ -131,12 +131,28 @@ def open_inquiries_of(customer_id: int) -> list[Inquiry]:
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
+#: A word still being typed becomes at most this many whole words (the most frequent ones).
+EXPANSIONS = 40
+_LEXEME = re.compile(r"^\w+$", re.UNICODE)
+
+
+def _expansions(start: str) -> list[str]:
+    """Whole words of the vocabulary that begin with ``start``, the most frequent first."""
+    words = SearchTerm.objects.filter(word__startswith=start).order_by("word").values_list("word", "documents")
+    candidates = [(word, n) for word, n in words[:5000] if _LEXEME.match(word)]
+    candidates.sort(key=lambda pair: -pair[1])
+    return [word for word, _n in candidates[:EXPANSIONS]]
+
+
 def _tsquery(text: str, *, prefix: bool = False) -> str:
-    """Words joined with AND; with ``prefix`` the last word also matches as the start of a word
-    ("deliv" → delivery). Nothing a user types can break the query."""
+    """Words joined with AND. With ``prefix`` the last word also matches as the start of a word
+    ("deliv" → delivery): as an OR of the whole words the vocabulary knows for it, which the GIN
+    index answers exactly, or else as a prefix match (which makes PostgreSQL recheck every
+    candidate row). Nothing a user types can break the query: only \\w+ words reach it."""
     words = _WORDS.findall(text.lower())[:8]
     if prefix and words:
-        words[-1] += ":*"
+        known = _expansions(words[-1])
+        words[-1] = "(" + " | ".join(known) + ")" if known else words[-1] + ":*"
     return " & ".join(words)
 
 
@@ -190,11 +206,14 @@ def search_inquiries(*, actor: Actor, q: str, limit: int = 50, include_notes: bo
         customer_q |= Q(phone_digits__endswith=digits[-10:])
     if connection.vendor == "postgresql":
         # Whole words first: exact GIN lookups, milliseconds even for a name in thousands of
-        # messages. Only when they find nothing, the last word as a prefix (someone still typing,
-        # or part of a word): a prefix match makes PostgreSQL recheck every candidate row.
-        for query in dict.fromkeys([_tsquery(q), _tsquery(q, prefix=True)]):
-            if not query:
+        # messages. Only when they find nothing, the last word as the start of a word (someone
+        # still typing, or part of a word), expanded through the vocabulary (see _tsquery).
+        tried = set()
+        for prefix in (False, True):
+            query = _tsquery(q, prefix=prefix)  # the prefix pass (a vocabulary lookup) only if needed
+            if not query or query in tried:
                 continue
+            tried.add(query)
             with connection.cursor() as cursor:
                 found = _newest_matches(
                     cursor, table="inquiries_inquiry", column="subject", select="id", query=query, limit=limit

@@ -40,6 +40,7 @@ from ._common import (
     response_due,
     save,
 )
+from .search_terms import remember_words_on_commit
 from .tags import set_tags
 
 MAX_CALL_SECONDS = 24 * 3600
@@ -111,6 +112,7 @@ def inquiry_create(
             resolve_due_at=resolution_due(priority, now),
         )
         events.created(inquiry, actor)
+        remember_words_on_commit(subject)
         for order in orders:
             InquiryOrder.objects.create(inquiry=inquiry, order=order, linked_at=now)
             events.order_linked(inquiry, actor, number=str(order))
@@ -143,6 +145,7 @@ def _add_inbound(inquiry: Inquiry, actor: Actor, *, body: str, channel: str, **f
         subject=(fields.pop("subject", "") or "")[:300],
         **fields,
     )
+    remember_words_on_commit(message.subject, message.body)
     inquiry.last_inbound_at = message.created_at
     inquiry.message_count += 1
     inquiry.last_message_id = message.pk

@@ -42,6 +42,7 @@ from ._common import (
     save,
 )
 from .compose import compose_reply
+from .search_terms import remember_words_on_commit
 from .tags import set_tags
 
 PRESENCE_SECONDS = 45
@@ -111,6 +112,7 @@ def reply_send(
             to_email=inquiry.customer.email if channel == Channel.EMAIL else "",
         )
         events.message_out(inquiry, actor, message, template=template.name if template else "")
+        remember_words_on_commit(message.body)
         inquiry.first_response_at = inquiry.first_response_at or message.created_at
         inquiry.last_outbound_at = message.created_at
         inquiry.response_due_at = None
@@ -147,6 +149,7 @@ def note_add(*, actor: Actor, inquiry: Inquiry, body: str) -> Message:
             author_name=actor.name[:200],
         )
         events.note(inquiry, actor, message)
+        remember_words_on_commit(message.body)
         inquiry.last_message_id = message.pk  # a colleague's note is news too: it holds a stale reply
         save(inquiry, ["last_message_id"])
     return message
@@ -262,6 +265,8 @@ def inquiry_update(
                 fields.append("response_due_at")
         if changes:
             events.fields_changed(inquiry, actor, changes)
+            if "subject" in changes:
+                remember_words_on_commit(inquiry.subject)
         if tags is not None:
             set_tags(inquiry, actor, tags)
         save(inquiry, fields)
