@@ -121,6 +121,12 @@ def scenarios(s: dict):
         ),
         (
             "search",
+            "search_part_word",
+            "search: part of a mid word (a prefix)",
+            cyc(mid, lambda w: f"/inquiries/search/?q={w[:-3]}"),
+        ),
+        (
+            "search",
             "search_common",
             f"search: common word ({c['delivery']:,} messages)",
             lambda i: "/inquiries/search/?q=delivery",

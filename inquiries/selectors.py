@@ -131,37 +131,56 @@ def open_inquiries_of(customer_id: int) -> list[Inquiry]:
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
-#: A word still being typed becomes at most this many whole words (the most frequent ones).
+#: A word still being typed becomes at most this many whole words, the most frequent first, and
+#: no more than about this many messages' worth of them: completions, not every word it starts.
 EXPANSIONS = 40
+EXPANSION_DOCUMENTS = 10_000
+#: A fragment shorter than this is too ambiguous to complete: it is left out of the text search.
+MIN_FRAGMENT = 3
 _LEXEME = re.compile(r"^\w+$", re.UNICODE)
 
 
-def _expansions(start: str) -> list[str]:
-    """Whole words of the vocabulary that begin with ``start``, the most frequent first."""
-    words = SearchTerm.objects.filter(word__startswith=start).order_by("word").values_list("word", "documents")
-    candidates = [(word, n) for word, n in words[:5000] if _LEXEME.match(word)]
-    candidates.sort(key=lambda pair: -pair[1])
-    return [word for word, _n in candidates[:EXPANSIONS]]
+def _expansions(start: str) -> tuple[list[str], int]:
+    """Whole words of the vocabulary that begin with ``start``, and how many documents they are in."""
+    rows = SearchTerm.objects.filter(word__startswith=start).order_by("word").values_list("word", "documents")
+    candidates = sorted(((n, word) for word, n in rows[:5000] if _LEXEME.match(word)), reverse=True)
+    chosen, documents = [], 0
+    for n, word in candidates[:EXPANSIONS]:
+        if chosen and documents + n > EXPANSION_DOCUMENTS:
+            break
+        chosen.append(word)
+        documents += n
+    return chosen, documents
 
 
-def _tsquery(text: str, *, prefix: bool = False) -> str:
-    """Words joined with AND. With ``prefix`` the last word also matches as the start of a word
-    ("deliv" → delivery): as an OR of the whole words the vocabulary knows for it, which the GIN
-    index answers exactly, or else as a prefix match (which makes PostgreSQL recheck every
-    candidate row). Nothing a user types can break the query: only \\w+ words reach it."""
+def _tsquery(text: str, *, prefix: bool = False) -> tuple[str, int | None]:
+    """The full-text query for ``text``, and how many rows it matches when that is known.
+
+    Words are joined with AND. With ``prefix`` the last word is taken as the start of a word
+    ("Jennifer Cla"): it becomes an OR of its most frequent completions from the vocabulary, which
+    the GIN index answers exactly; a start the vocabulary does not know becomes a prefix match
+    (correct, but PostgreSQL then rechecks every candidate row); a fragment of one or two letters
+    is left out. Nothing a user types can break the query: only \\w+ words reach it."""
     words = _WORDS.findall(text.lower())[:8]
-    if prefix and words:
-        known = _expansions(words[-1])
-        words[-1] = "(" + " | ".join(known) + ")" if known else words[-1] + ":*"
-    return " & ".join(words)
+    if not (prefix and words):
+        return " & ".join(words), None
+    fragment = words.pop()
+    if len(fragment) < MIN_FRAGMENT:
+        return " & ".join(words), None
+    known, documents = _expansions(fragment)
+    if not known:
+        return " & ".join([*words, fragment + ":*"]), None
+    return " & ".join([*words, "(" + " | ".join(known) + ")"]), (documents if not words else None)
 
 
-#: Above this many estimated matches, walking the newest rows finds a page of matches soonest;
-#: below it, the GIN index does (bench/README.md, "Inquiries").
-WALK_ABOVE_ROWS = 50_000
+#: Above this many matches, walking the newest rows finds a page of them soonest; below it, the
+#: GIN index does (bench/README.md, "Inquiries": both cost about 200 ms at the crossing).
+WALK_ABOVE_ROWS = 20_000
 
 
-def _newest_matches(cursor, *, table: str, column: str, select: str, query: str, limit: int, where="", params=()):
+def _newest_matches(
+    cursor, *, table: str, column: str, select: str, query: str, limit: int, where="", params=(), estimate=None
+):
     """``select`` of the newest ``limit`` rows of ``table`` whose ``column`` matches ``query``.
 
     Which way is fast depends on how many rows match, and PostgreSQL's own choice goes wrong
@@ -173,10 +192,11 @@ def _newest_matches(cursor, *, table: str, column: str, select: str, query: str,
     match = f"to_tsvector('simple', {column}) @@ to_tsquery('simple', %s)"
     extra = f" AND {where}" if where else ""
     # table, column, select and where are constants of this module, never input; input is a parameter.
-    cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE {match}{extra}", [query, *params])  # noqa: S608
-    plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    estimate = plan[0]["Plan"]["Plan Rows"]
+    if estimate is None:  # the vocabulary's count when we have one, else PostgreSQL's guess
+        cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE {match}{extra}", [query, *params])  # noqa: S608
+        plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        estimate = plan[0]["Plan"]["Plan Rows"]
     order = "id DESC" if estimate > WALK_ABOVE_ROWS else "id + 0 DESC"
     cursor.execute(
         f"SELECT {select} FROM {table} WHERE {match}{extra} ORDER BY {order} LIMIT %s",  # noqa: S608
@@ -210,13 +230,19 @@ def search_inquiries(*, actor: Actor, q: str, limit: int = 50, include_notes: bo
         # still typing, or part of a word), expanded through the vocabulary (see _tsquery).
         tried = set()
         for prefix in (False, True):
-            query = _tsquery(q, prefix=prefix)  # the prefix pass (a vocabulary lookup) only if needed
+            query, estimate = _tsquery(q, prefix=prefix)  # the prefix pass (a vocabulary lookup) only if needed
             if not query or query in tried:
                 continue
             tried.add(query)
             with connection.cursor() as cursor:
                 found = _newest_matches(
-                    cursor, table="inquiries_inquiry", column="subject", select="id", query=query, limit=limit
+                    cursor,
+                    table="inquiries_inquiry",
+                    column="subject",
+                    select="id",
+                    query=query,
+                    limit=limit,
+                    estimate=estimate,
                 )
                 found += _newest_matches(
                     cursor,
@@ -227,6 +253,7 @@ def search_inquiries(*, actor: Actor, q: str, limit: int = 50, include_notes: bo
                     limit=limit,
                     where="(%s OR kind <> %s)",
                     params=(include_notes, MessageKind.NOTE.value),
+                    estimate=estimate,
                 )
             if found:
                 ids += found

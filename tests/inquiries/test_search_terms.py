@@ -49,14 +49,15 @@ def test_a_word_still_being_typed_is_expanded_through_the_vocabulary(
         InquiryFactory(customer=customer, body="Regards, Jennifer Smith")
         InquiryFactory(customer=customer, body="Clarkson without the first name")
     search_terms_refresh()
-    assert selectors._tsquery("Jennifer Clark", prefix=True) == "jennifer & (clarkson)"
+    assert selectors._tsquery("Jennifer Clark", prefix=True) == ("jennifer & (clarkson)", None)
+    assert selectors._tsquery("Clark", prefix=True) == ("(clarkson)", 2)  # two messages: the plan's estimate
     assert _ids(rep, "Jennifer Clark") == {clark.pk}
 
 
 def test_without_the_vocabulary_the_prefix_match_finds_the_same(postgres, rep, customer):
     clark = InquiryFactory(customer=customer, body="Regards, Jennifer Clarkson")  # on_commit not run: no words
     assert not SearchTerm.objects.exists()
-    assert selectors._tsquery("Jennifer Clark", prefix=True) == "jennifer & clark:*"
+    assert selectors._tsquery("Jennifer Clark", prefix=True) == ("jennifer & clark:*", None)
     assert _ids(rep, "Jennifer Clark") == {clark.pk}
 
 
@@ -80,3 +81,20 @@ def test_the_command_runs_on_either_database(db, capsys):
     call_command("refresh_search_terms")
     expected = "words counted" if connection.vendor == "postgresql" else "PostgreSQL only"
     assert expected in capsys.readouterr().out
+
+
+def test_a_fragment_of_one_or_two_letters_is_left_out(postgres, rep, customer):
+    jennifer = InquiryFactory(customer=customer, body="Regards, Jennifer Clarkson")
+    assert selectors._tsquery("Jennifer Cl", prefix=True) == ("jennifer", None)
+    assert jennifer.pk in _ids(rep, "Jennifer Cl")
+
+
+def test_completions_are_the_most_frequent_words_up_to_a_budget(postgres, monkeypatch):
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(word="parcel", documents=9000), SearchTerm(word="parcels", documents=900)]
+        + [SearchTerm(word=f"parc{i}x", documents=500) for i in range(10)]
+    )
+    words, documents = selectors._expansions("parc")
+    assert words[:2] == ["parcel", "parcels"] and documents <= selectors.EXPANSION_DOCUMENTS
+    monkeypatch.setattr(selectors, "EXPANSION_DOCUMENTS", 100)
+    assert selectors._expansions("parc") == (["parcel"], 9000)  # the most frequent always, alone
