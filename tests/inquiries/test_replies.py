@@ -11,6 +11,7 @@ from fulfillment.errors import InvalidInput, TransitionNotAllowed
 from fulfillment.tiers import Tier
 from inquiries import services
 from inquiries.enums import Channel, EventType, InquiryStatus, MessageKind
+from inquiries.mail import outbound
 from inquiries.models import Message
 from inquiries.services import compose
 from inquiries.services.work import StaleReply
@@ -21,6 +22,11 @@ from .factories import InquiryFactory, ResponseTemplateFactory
 from .helpers import events_of, fresh, last_event, snapshot
 
 S = InquiryStatus
+
+
+def mails(queued) -> list:
+    """The after-commit callbacks that send a mail (the search vocabulary queues its own)."""
+    return [c for c in queued if getattr(c, "func", None) is outbound.deliver]
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_a_first_reply_answers_opens_and_is_framed(rep, asha_inquiry, django_cap
     reply_event, status_event = events_of(row)[-2:]
     assert (reply_event.type, reply_event.message, reply_event.actor_user) == (EventType.MESSAGE_OUT, message, rep)
     assert status_event.details == {"old": S.NEW, "new": S.OPEN, "reason": ""}
-    assert len(queued) == 1
+    assert len(mails(queued)) == 1
 
 
 def test_a_later_reply_keeps_the_first_response_time(rep, asha_inquiry):
@@ -89,7 +95,7 @@ def test_a_reply_on_a_phone_or_letter_inquiry_is_not_mailed(rep, channel, django
     inquiry = InquiryFactory(channel=channel)
     with django_capture_on_commit_callbacks() as queued:
         message = send(rep, inquiry)
-    assert (message.channel, message.to_email, queued) == (channel, "", [])
+    assert (message.channel, message.to_email, mails(queued)) == (channel, "", [])
 
 
 def test_a_web_inquiry_is_answered_by_email_when_there_is_an_address(rep, asha):
@@ -263,7 +269,7 @@ def test_a_note_is_internal_and_changes_no_status_or_clock(rep, asha_inquiry, dj
     assert (row.status, row.response_due_at, row.message_count) == (S.NEW, before.response_due_at, 1)
     assert row.version == before.version + 1
     assert (last_event(row).type, last_event(row).message) == (EventType.NOTE, note)
-    assert queued == []
+    assert mails(queued) == []  # the vocabulary may learn its words; no mail
 
 
 def test_an_empty_note_is_refused(rep, asha_inquiry):
