@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -17,6 +18,9 @@ from orders.models import Customer, Order, phone_digits
 from . import permissions as perms
 from .enums import ACTIVE, CallbackState, MessageKind
 from .models import Callback, Inquiry, InquiryEvent, InquiryOrder, Message, SearchTerm, parse_reference
+
+#: The callbacks queue shows promises due within this time (and every overdue one).
+CALLBACKS_AHEAD = dt.timedelta(hours=1)
 
 
 class Queue:
@@ -51,7 +55,7 @@ def inquiry_queue(*, actor: Actor, queue: str) -> QuerySet[Inquiry]:
         qs = qs.filter(status__in=ACTIVE, assignee__isnull=True, tier__lte=tier or 0)
     elif queue == Queue.CALLBACKS:
         now = clock.now()
-        due = Callback.objects.filter(state=CallbackState.PENDING, due_at__lte=now + _soon())
+        due = Callback.objects.filter(state=CallbackState.PENDING, due_at__lte=now + CALLBACKS_AHEAD)
         if user:
             due = due.filter(Q(owner=user) | Q(owner__isnull=True, inquiry__assignee=user))
         qs = qs.filter(pk__in=due.values("inquiry_id"), status__in=ACTIVE)
@@ -61,12 +65,6 @@ def inquiry_queue(*, actor: Actor, queue: str) -> QuerySet[Inquiry]:
     else:
         return qs.order_by("-created_at", "-id")
     return by_deadline(qs)
-
-
-def _soon():
-    import datetime as dt
-
-    return dt.timedelta(hours=1)
 
 
 def timeline(inquiry: Inquiry, *, limit: int | None = None, before_id: int | None = None) -> list[InquiryEvent]:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment.actors import as_actor
-from fulfillment.errors import DomainError
+from fulfillment.errors import DomainError, InvalidInput
 from fulfillment.pagination import keyset_page
 from fulfillment.permissions import can
 from fulfillment.views import staff_required
@@ -370,8 +370,6 @@ def _do_details(request, inquiry, data):
 def _do_link(request, inquiry, data):
     order = Order.objects.filter(number=data["number"].strip().upper()).first()
     if order is None:
-        from fulfillment.errors import InvalidInput
-
         raise InvalidInput(field_errors={"number": [_("No order with this number.")]})
     return services.link_order(actor=request.user, inquiry=inquiry, order=order)
 

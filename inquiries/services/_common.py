@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from fulfillment import clock
 from fulfillment.actors import Actor, ActorKind
-from fulfillment.errors import Conflict, InvalidInput, PermissionDenied
+from fulfillment.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from fulfillment.tiers import Tier
 from orders.services._common import _clean_text as clean_text  # noqa: F401  (one rule for short texts)
 
@@ -41,8 +41,6 @@ def lock(inquiry: Inquiry | int) -> Inquiry:
     try:
         return Inquiry.objects.select_for_update().get(pk=pk)
     except Inquiry.DoesNotExist:
-        from fulfillment.errors import NotFound
-
         raise NotFound(_("This inquiry does not exist.")) from None
 
 

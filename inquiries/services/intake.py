@@ -145,7 +145,7 @@ def _add_inbound(inquiry: Inquiry, actor: Actor, *, body: str, channel: str, **f
         subject=(fields.pop("subject", "") or "")[:300],
         **fields,
     )
-    remember_words_on_commit(message.subject, message.body)
+    remember_words_on_commit(message.body)  # message subjects are not searched; inquiry subjects are
     inquiry.last_inbound_at = message.created_at
     inquiry.message_count += 1
     inquiry.last_message_id = message.pk

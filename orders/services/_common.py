@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -212,7 +213,9 @@ def insert_rows(
     into = f"INSERT INTO {qn(meta.db_table)} ({names}) "
     returning = return_pks and connection.features.can_return_rows_from_bulk_insert
     if return_pks and not returning:
-        raise NotImplementedError("this database cannot return the keys of a multi-row INSERT")
+        raise ImproperlyConfigured(
+            "The desk runs on PostgreSQL or SQLite 3.35+: this database cannot return the keys of a multi-row INSERT."
+        )
     suffix = f" RETURNING {qn(meta.pk.column)}" if returning else ""
     if connection.vendor == "postgresql":
         # One array per column, as Django's bulk_create does there: a short statement to plan.
