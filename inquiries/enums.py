@@ -179,3 +179,4 @@ class EventType(models.TextChoices):
     HANDOFF = "handoff", _("Handed off to a department")
     CUSTOMER_UPDATED = "customer_updated", _("Customer details changed")
     ATTACHMENT_REFUSED = "attachment_refused", _("Attachment refused")
+    DEADLINES_RECOMPUTED = "deadlines_recomputed", _("Deadlines recomputed")

@@ -21,7 +21,10 @@ def created(inquiry: Inquiry, actor: Actor) -> InquiryEvent:
     )
 
 
-def message_in(inquiry: Inquiry, actor: Actor, message: Message) -> InquiryEvent:
+def message_in(inquiry: Inquiry, actor: Actor, message: Message, *, auto: bool = False) -> InquiryEvent:
+    """``auto``: an automatic reply (out-of-office): on the timeline, but it starts no clock."""
+    if auto:
+        return _event(inquiry, actor, EventType.MESSAGE_IN, message=message, channel=message.channel, auto=True)
     return _event(inquiry, actor, EventType.MESSAGE_IN, message=message, channel=message.channel)
 
 

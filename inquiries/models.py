@@ -34,6 +34,8 @@ from .enums import (
     RemedyState,
     allowed_targets,
 )
+from .targets.models import *  # noqa: F403  (the service-target tables belong to this app)
+from .targets.models import BusinessCalendar, DueKind, ServicePolicy
 
 REFERENCE_PREFIX = "INQ-"
 _REFERENCE_RE = re.compile(r"\bINQ-?(\d{1,12})\b", re.IGNORECASE)
@@ -95,6 +97,24 @@ class Inquiry(models.Model):
     next_callback_at = models.DateTimeField(_("next callback"), null=True, blank=True)
     next_step_due = models.DateField(_("next plan step due"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    #: What ``due_at`` is for, and when the first live target reaches its warning share.
+    due_kind = models.CharField(_("due next"), max_length=20, choices=DueKind.choices, blank=True)
+    warn_at = models.DateTimeField(_("at risk from"), null=True, blank=True)
+
+    # The service policy and calendar chosen for it (recorded; see docs/service-targets.md).
+    policy = models.ForeignKey(
+        ServicePolicy,
+        verbose_name=_("service policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: How many stopped target clocks have their TargetRecord written.
+    targets_recorded = models.PositiveSmallIntegerField(default=0, editable=False)
 
     # Facts kept on the row so queues need no joins.
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -122,6 +142,9 @@ class Inquiry(models.Model):
                 name="inquiry_unassigned_due_idx",
             ),
             models.Index(fields=["tier", "due_at", "id"], condition=Q(status__in=ACTIVE), name="inquiry_team_due_idx"),
+            models.Index(fields=["warn_at"], condition=Q(status__in=ACTIVE), name="inquiry_warn_idx"),
+            models.Index(fields=["policy"], condition=Q(status__in=ACTIVE), name="inquiry_open_policy_idx"),
+            models.Index(fields=["calendar"], condition=Q(status__in=ACTIVE), name="inquiry_open_calendar_idx"),
             models.Index(fields=["customer", "-created_at"], name="inquiry_customer_idx"),
             models.Index(fields=["updated_at", "id"], name="inquiry_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="inquiry_created_idx"),

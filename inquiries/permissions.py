@@ -14,3 +14,5 @@ CLAIM = Rule("inquiries.claim", api_scope=None)  # staff only: an API client is 
 ASSIGN = Rule("inquiries.assign", min_tier=2)  # hand an inquiry to someone else
 REMEDY = Rule("inquiries.remedy", api_scope=None)
 TEMPLATES = Rule("inquiries.templates", min_tier=2)
+#: Service-target calendars, policies and rules (the admin), and recomputing deadlines.
+CONFIGURE_TARGETS = Rule("inquiries.configure_targets", min_tier=4, api_scope=None)

@@ -129,6 +129,14 @@ class ServiceLevel(models.TextChoices):
     FREIGHT = "freight", _("Freight")
 
 
+class CustomerTier(models.TextChoices):
+    """How the shop ranks a customer; service-target rules may give a tier faster targets."""
+
+    STANDARD = "standard", _("Standard")
+    PREFERRED = "preferred", _("Preferred")
+    VIP = "vip", _("VIP")
+
+
 class Department(models.TextChoices):
     WAREHOUSE = "warehouse", _("Warehouse")
     SHIPPING = "shipping", _("Shipping")

@@ -22,6 +22,7 @@ from .enums import (
     NOT_DELIVERED,
     NOT_SHIPPED,
     CustomerEventType,
+    CustomerTier,
     Department,
     HandoffState,
     OrderEventType,
@@ -60,6 +61,9 @@ class Customer(models.Model):
         max_length=10,
         choices=ContactChannel.choices,
         default=ContactChannel.EMAIL,
+    )
+    tier = models.CharField(
+        _("customer tier"), max_length=10, choices=CustomerTier.choices, default=CustomerTier.STANDARD
     )
     address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
     address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)

@@ -1,12 +1,9 @@
 """Helpers shared by the inquiry services: locks, the permission to work an inquiry, the
-plain deadlines and the one place that saves an inquiry (version, updated_at, due_at)."""
+one place that saves an inquiry (version, updated_at, and the deadlines from ``targets``)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db.models import F, Min
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
@@ -15,12 +12,9 @@ from fulfillment.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from fulfillment.tiers import Tier
 from orders.services._common import _clean_text as clean_text  # noqa: F401  (one rule for short texts)
 
-from ..enums import ACTIVE, CallbackState, InquiryStatus, Priority
+from ..enums import CallbackState, InquiryStatus
 from ..models import Callback, Inquiry, PlanStep
-
-#: Plain deadlines, in wall-clock hours, until the service-target issue brings business hours.
-RESPONSE_HOURS = {Priority.URGENT: 1, Priority.HIGH: 4, Priority.NORMAL: 24, Priority.LOW: 72}
-RESOLUTION_HOURS = {Priority.URGENT: 24, Priority.HIGH: 72, Priority.NORMAL: 120, Priority.LOW: 240}
+from . import targets
 
 MAX_BODY = 50_000
 STATUS_LABELS = dict(InquiryStatus.choices)
@@ -61,14 +55,6 @@ def require_workable(actor: Actor, inquiry: Inquiry) -> None:
         )
 
 
-def response_due(priority: int, start: dt.datetime) -> dt.datetime:
-    return start + dt.timedelta(hours=RESPONSE_HOURS.get(priority, 24))
-
-
-def resolution_due(priority: int, start: dt.datetime) -> dt.datetime:
-    return start + dt.timedelta(hours=RESOLUTION_HOURS.get(priority, 120))
-
-
 def refresh_callbacks(inquiry: Inquiry) -> None:
     inquiry.next_callback_at = Callback.objects.filter(inquiry=inquiry, state=CallbackState.PENDING).aggregate(
         at=Min("due_at")
@@ -83,24 +69,11 @@ def refresh_plan(inquiry: Inquiry) -> None:
     inquiry.next_step_due = min(open_dues) if open_dues else None
 
 
-def nearest_deadline(inquiry: Inquiry) -> dt.datetime | None:
-    """The one column queues sort by: the nearest thing owed while the inquiry is active."""
-    if inquiry.status not in ACTIVE:
-        return None
-    candidates = [inquiry.resolve_due_at, inquiry.next_callback_at]
-    if inquiry.status != InquiryStatus.WAITING_CUSTOMER:
-        candidates.append(inquiry.response_due_at)
-    if inquiry.next_step_due:
-        end_of_day = dt.datetime.combine(inquiry.next_step_due, dt.time(23, 59), tzinfo=timezone.get_current_timezone())
-        candidates.append(end_of_day)
-    present = [c for c in candidates if c is not None]
-    return min(present) if present else None
-
-
 def save(inquiry: Inquiry, fields: list[str]) -> None:
-    """Save ``fields``, move version and updated_at on and keep ``due_at`` right."""
+    """Save ``fields``, move version and updated_at on, and bring the service-target clocks
+    and deadlines (``due_at`` and friends) up to date from the inquiry's history."""
     inquiry.updated_at = clock.now()
-    inquiry.due_at = nearest_deadline(inquiry)
-    values = {name: getattr(inquiry, name) for name in {*fields, "due_at", "updated_at"}}
+    fields = [*fields, *targets.apply(inquiry, fields)]
+    values = {name: getattr(inquiry, name) for name in {*fields, "updated_at"}}
     Inquiry.objects.filter(pk=inquiry.pk).update(version=F("version") + 1, **values)
     inquiry.version += 1

@@ -30,14 +30,13 @@ from ..enums import (
     Priority,
 )
 from ..models import Callback, CallLog, Inquiry, InquiryOrder, Message
+from . import targets
 from ._common import (
     clean_body,
     clean_text,
     lock,
     refresh_callbacks,
     require_workable,
-    resolution_due,
-    response_due,
     save,
 )
 from .search_terms import remember_words_on_commit
@@ -108,8 +107,6 @@ def inquiry_create(
             assignee=actor.user if (assign_to_actor and actor.user) else None,
             created_at=now,
             updated_at=now,
-            response_due_at=response_due(priority, now),
-            resolve_due_at=resolution_due(priority, now),
         )
         events.created(inquiry, actor)
         remember_words_on_commit(subject)
@@ -135,7 +132,7 @@ def inquiry_create(
     return inquiry
 
 
-def _add_inbound(inquiry: Inquiry, actor: Actor, *, body: str, channel: str, **fields) -> Message:
+def _add_inbound(inquiry: Inquiry, actor: Actor, *, body: str, channel: str, auto: bool = False, **fields) -> Message:
     message = Message.objects.create(
         inquiry=inquiry,
         kind=MessageKind.INBOUND,
@@ -149,7 +146,7 @@ def _add_inbound(inquiry: Inquiry, actor: Actor, *, body: str, channel: str, **f
     inquiry.last_inbound_at = message.created_at
     inquiry.message_count += 1
     inquiry.last_message_id = message.pk
-    events.message_in(inquiry, actor, message)
+    events.message_in(inquiry, actor, message, auto=auto)
     return message
 
 
@@ -185,13 +182,12 @@ def message_receive(
             received_on=received_on,
             email_message_id=email_message_id[:300],
             in_reply_to=in_reply_to[:300],
+            auto=not reopen,
         )
         fields = ["last_inbound_at", "message_count", "last_message_id"]
         if not reopen:
             save(inquiry, fields)
             return message
-        fields.append("response_due_at")
-        inquiry.response_due_at = response_due(inquiry.priority, message.created_at)
         old = inquiry.status
         if old in DONE or old == InquiryStatus.WAITING_CUSTOMER:
             inquiry.status = InquiryStatus.OPEN
@@ -199,8 +195,7 @@ def message_receive(
             if old in DONE:
                 inquiry.reopen_count += 1
                 inquiry.resolved_at = inquiry.closed_at = None
-                inquiry.resolve_due_at = resolution_due(inquiry.priority, message.created_at)
-                fields += ["reopen_count", "resolved_at", "closed_at", "resolve_due_at"]
+                fields += ["reopen_count", "resolved_at", "closed_at"]
             events.status_changed(inquiry, actor, old=old, new=inquiry.status, reason=_("The customer replied."))
         save(inquiry, fields)
     return message
@@ -250,10 +245,9 @@ def call_log(
             inquiry.last_inbound_at = call.created_at
             fields.append("last_inbound_at")
         if outcome in (CallOutcome.RESOLVED, CallOutcome.INFO_GIVEN, CallOutcome.CALLBACK):
-            # Speaking to the customer answers them: the reply clock stops.
+            # Speaking to the customer answers them: the reply clock stops (targets.ANSWERING_OUTCOMES).
             inquiry.first_response_at = inquiry.first_response_at or call.created_at
-            inquiry.response_due_at = None
-            fields += ["first_response_at", "response_due_at"]
+            fields.append("first_response_at")
         if callback_due_at is not None:
             _promise_callback(inquiry, actor, due_at=callback_due_at, note=callback_note, phone=phone)
             fields.append("next_callback_at")
@@ -313,6 +307,8 @@ def callback_complete(*, actor: Actor, callback: Callback, cancelled: bool = Fal
         callback.done_at = clock.now()
         callback.save(update_fields=["state", "done_at"])
         events.callback_done(inquiry, actor, due_at=callback.due_at.isoformat(), state=callback.state)
+        if callback.state == CallbackState.DONE:
+            targets.record_callback(callback)
         refresh_callbacks(inquiry)
         save(inquiry, ["next_callback_at"])
     return callback

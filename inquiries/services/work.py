@@ -37,8 +37,6 @@ from ._common import (
     clean_text,
     lock,
     require_workable,
-    resolution_due,
-    response_due,
     save,
 )
 from .compose import compose_reply
@@ -115,10 +113,9 @@ def reply_send(
         remember_words_on_commit(message.body)
         inquiry.first_response_at = inquiry.first_response_at or message.created_at
         inquiry.last_outbound_at = message.created_at
-        inquiry.response_due_at = None
         inquiry.message_count += 1
         inquiry.last_message_id = message.pk
-        fields = ["first_response_at", "last_outbound_at", "response_due_at", "message_count", "last_message_id"]
+        fields = ["first_response_at", "last_outbound_at", "message_count", "last_message_id"]
         if then_status and then_status != inquiry.status:
             _check_open_steps(inquiry, then_status)
             fields += _move(inquiry, actor, then_status)
@@ -176,8 +173,7 @@ def _move(inquiry: Inquiry, actor: Actor, target: str, *, reason: str = "") -> l
     elif old in (InquiryStatus.RESOLVED, InquiryStatus.CLOSED):
         inquiry.reopen_count += 1
         inquiry.resolved_at = inquiry.closed_at = None
-        inquiry.resolve_due_at = resolution_due(inquiry.priority, now)
-        fields += ["reopen_count", "resolved_at", "closed_at", "resolve_due_at"]
+        fields += ["reopen_count", "resolved_at", "closed_at"]
     events.status_changed(inquiry, actor, old=old, new=target, reason=reason)
     return fields
 
@@ -257,12 +253,6 @@ def inquiry_update(
         fields = list(changes)
         for name in changes:
             setattr(inquiry, name, values[name])
-        if "priority" in changes:
-            inquiry.resolve_due_at = resolution_due(inquiry.priority, inquiry.created_at)
-            fields.append("resolve_due_at")
-            if inquiry.response_due_at is not None:
-                inquiry.response_due_at = response_due(inquiry.priority, inquiry.last_inbound_at or inquiry.created_at)
-                fields.append("response_due_at")
         if changes:
             events.fields_changed(inquiry, actor, changes)
             if "subject" in changes:

@@ -22,7 +22,6 @@ from inquiries.enums import (
     Priority,
 )
 from inquiries.models import Callback, CallLog, Inquiry, InquiryEvent, Message
-from inquiries.services._common import RESOLUTION_HOURS, RESPONSE_HOURS
 
 from ..factories import CustomerFactory, OrderFactory
 from .conftest import NOW
@@ -62,7 +61,7 @@ def test_create_writes_the_inquiry_its_first_message_and_its_timeline(rep, custo
     )
     assert (row.message_count, row.last_inbound_at, row.created_at) == (1, NOW, NOW)
     assert row.response_due_at == NOW + 24 * HOUR
-    assert row.resolve_due_at == NOW + 120 * HOUR
+    assert row.resolve_due_at == NOW + 168 * HOUR  # five business days: next Tuesday 10:00
     assert row.due_at == row.response_due_at
     assert row.reference == f"INQ-{row.pk:06d}"
     assert list(row.orders.all()) == [order]
@@ -85,14 +84,25 @@ def test_create_without_a_body_has_no_message(rep, customer):
     assert [e.type for e in events_of(inquiry)] == [EventType.CREATED]
 
 
+#: The default policy on its Monday–Friday 09:00–17:00 calendar, from NOW (a Tuesday, 10:00):
+#: (first response, resolution) in wall-clock hours.
+DEFAULT_DEADLINES = {
+    Priority.URGENT: (1, 24),
+    Priority.HIGH: (4, 72),
+    Priority.NORMAL: (24, 168),
+    Priority.LOW: (48, 336),
+}
+
+
 @pytest.mark.parametrize("priority", Priority.values)
 def test_deadlines_follow_the_priority(rep, customer, priority):
     with clock.frozen(NOW):
         inquiry = services.inquiry_create(
             actor=rep, customer=customer, subject="S", channel=Channel.WEB, priority=priority, body="Hi"
         )
-    assert inquiry.response_due_at == NOW + RESPONSE_HOURS[priority] * HOUR
-    assert inquiry.resolve_due_at == NOW + RESOLUTION_HOURS[priority] * HOUR
+    response_hours, resolution_hours = DEFAULT_DEADLINES[priority]
+    assert inquiry.response_due_at == NOW + response_hours * HOUR
+    assert inquiry.resolve_due_at == NOW + resolution_hours * HOUR
     assert fresh(inquiry).due_at == inquiry.response_due_at
 
 
@@ -136,7 +146,8 @@ def test_create_refuses_another_customers_order(rep, customer):
 
 @pytest.mark.parametrize("done", [S.RESOLVED, S.CLOSED])
 def test_a_customer_reply_reopens_a_done_inquiry(system, done):
-    inquiry = InquiryFactory(status=done)
+    with clock.frozen(NOW - 24 * HOUR):  # opened and settled on Monday at 10:00
+        inquiry = InquiryFactory(status=done)
     assert inquiry.resolved_at is not None
     with clock.frozen(NOW):
         message = services.message_receive(actor=system, inquiry=inquiry, body="Still broken!", channel=Channel.EMAIL)
@@ -144,7 +155,7 @@ def test_a_customer_reply_reopens_a_done_inquiry(system, done):
     assert (row.status, row.reopen_count, row.resolved_at, row.closed_at) == (S.OPEN, 1, None, None)
     assert (row.last_inbound_at, row.message_count, row.last_message_id) == (NOW, 2, message.pk)
     assert row.response_due_at == NOW + 24 * HOUR
-    assert row.resolve_due_at == NOW + 120 * HOUR
+    assert row.resolve_due_at == NOW + 168 * HOUR  # none of its five business days used yet
     assert row.due_at == row.response_due_at
     status_event, message_event = events_of(row)[-1], events_of(row)[-2]
     assert (message_event.type, message_event.message) == (EventType.MESSAGE_IN, message)
@@ -184,8 +195,10 @@ def test_message_receive_refuses_bad_input_and_writes_nothing(system, body, chan
 
 def test_due_at_is_the_nearest_deadline_and_none_once_resolved(rep):
     with clock.frozen(NOW):
-        inquiry = InquiryFactory(priority=Priority.LOW)  # reply due in 72 h, resolution in 240 h
-        assert fresh(inquiry).due_at == NOW + 72 * HOUR
+        # Low priority, default policy from Tuesday 10:00: first response Thursday 10:00 (two
+        # business days), resolution in ten business days.
+        inquiry = InquiryFactory(priority=Priority.LOW)
+        assert fresh(inquiry).due_at == NOW + 48 * HOUR
         services.callback_promise(actor=rep, inquiry=inquiry, due_at=NOW + 2 * HOUR)
         assert fresh(inquiry).due_at == NOW + 2 * HOUR
         services.plan_step_add(actor=rep, inquiry=inquiry, title="Check stock", due_date=NOW.date())
@@ -193,9 +206,11 @@ def test_due_at_is_the_nearest_deadline_and_none_once_resolved(rep):
         services.callback_complete(actor=rep, callback=Callback.objects.get())
         assert fresh(inquiry).due_at == dt.datetime.combine(NOW.date(), dt.time(23, 59), tzinfo=dt.UTC)
         services.plan_step_set_done(actor=rep, step=inquiry.plan_steps.get())
-        assert fresh(inquiry).due_at == NOW + 72 * HOUR
+        assert fresh(inquiry).due_at == NOW + 48 * HOUR
         services.inquiry_set_status(actor=rep, inquiry=inquiry, status=S.WAITING_CUSTOMER)
-        assert fresh(inquiry).due_at == NOW + 240 * HOUR  # the reply clock does not run while waiting
+        # Resolution pauses while waiting on the customer; an unanswered first response does not.
+        row = fresh(inquiry)
+        assert (row.due_at, row.due_kind, row.resolve_due_at) == (NOW + 48 * HOUR, "first_response", None)
         services.inquiry_set_status(actor=rep, inquiry=inquiry, status=S.RESOLVED)
         assert fresh(inquiry).due_at is None
 
