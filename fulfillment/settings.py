@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "fulfillment.tasks.heartbeat", "schedule": 60.0},
     "purge-idempotency-records": {"task": "fulfillment.tasks.purge_idempotency_records", "schedule": 3600.0},
     "refresh-search-terms": {"task": "inquiries.tasks.refresh_search_terms", "schedule": 24 * 3600.0},
+    "sweep-target-recomputes": {"task": "inquiries.tasks.sweep_target_recomputes", "schedule": 60.0},
 }
 
 # --- security -------------------------------------------------------------------

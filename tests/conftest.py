@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps
 
 from fulfillment.tiers import Tier
 
@@ -24,6 +26,23 @@ def require_service(available: bool, reason: str) -> None:
     if os.environ.get("FD_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service missing in CI: {reason}")
     pytest.skip(reason)
+
+
+_DEFAULT_POLICY = importlib.import_module("inquiries.migrations.0006_default_service_policy")
+
+
+@pytest.fixture(autouse=True)
+def _service_target_defaults(request):
+    """Migration 0006 creates the default calendar and service policy; a transactional test's
+    flush deletes them for the tests after it. Every test that uses the database gets them."""
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    _DEFAULT_POLICY.create(apps, None)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -385,6 +386,7 @@ def recompute_request(
     reason: str,
     policy: ServicePolicy | None = None,
     calendar: BusinessCalendar | None = None,
+    enqueue: bool = True,
 ) -> TargetRecompute:
     """Ask for the open inquiries governed by ``policy`` or ``calendar`` (or all open ones, when
     neither: a rule changed) to be recomputed. The row is the schedule: a worker is asked on
@@ -401,15 +403,16 @@ def recompute_request(
         requested_by=actor.name[:150],
         total=_scope(policy, calendar).count(),
     )
-    transaction.on_commit(lambda: _enqueue(job.pk))
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
 
 def _enqueue(job_id: int) -> None:
     try:
         current_app.send_task(RECOMPUTE_TASK, args=[job_id])
-    except Exception:
-        log.warning("recompute %s: could not reach the broker; the sweep will run it", job_id, exc_info=True)
+    except Exception as exc:  # the broker may be down: the sweep runs the job later
+        log.warning("recompute %s: could not reach the broker (%r); the sweep will run it", job_id, exc)
 
 
 def _scope(policy: ServicePolicy | BusinessCalendar | None, calendar=None):
@@ -425,13 +428,17 @@ def _scope(policy: ServicePolicy | BusinessCalendar | None, calendar=None):
     return qs
 
 
-def recompute_claim() -> int | None:
-    """The oldest recompute waiting (or stalled): claimed, so two sweeps never run one job twice."""
+def recompute_claim(job_id: int | None = None) -> int | None:
+    """Claim a recompute that is waiting (or stalled): ``job_id``, or the oldest. Returns its id,
+    or None when there is nothing to claim, so a task delivered twice, or a task and the sweep,
+    never run one job at the same time."""
     now = clock.now()
     with transaction.atomic():
+        jobs = TargetRecompute.objects.select_for_update(skip_locked=True)
+        if job_id is not None:
+            jobs = jobs.filter(pk=job_id)
         job = (
-            TargetRecompute.objects.select_for_update(skip_locked=True)
-            .filter(
+            jobs.filter(
                 Q(state=RecomputeState.PENDING) | Q(state=RecomputeState.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
             )
             .order_by("created_at", "id")
@@ -444,10 +451,13 @@ def recompute_claim() -> int | None:
         return job.pk
 
 
-def recompute_run(job_id: int, *, batch_size: int = BATCH_SIZE) -> TargetRecompute:
+def recompute_run(job_id: int, *, batch_size: int = BATCH_SIZE, time_budget: float | None = None) -> TargetRecompute:
     """Work one recompute job in batches of ``batch_size`` inquiries, each in its own short
     transaction (the desk keeps working: a rep waits at most one batch for a row). Resumable:
-    progress is saved with every batch. Idempotent: a finished job is left alone."""
+    progress is saved with every batch. Idempotent: a finished job is left alone. With
+    ``time_budget`` (seconds) it stops after the batch that uses it up and leaves the job
+    waiting, to be continued (a task must end inside the worker's time limit)."""
+    started = time.monotonic()
     with transaction.atomic():
         job = TargetRecompute.objects.select_for_update().get(pk=job_id)
         if job.state == RecomputeState.DONE:
@@ -473,6 +483,10 @@ def recompute_run(job_id: int, *, batch_size: int = BATCH_SIZE) -> TargetRecompu
                 TargetRecompute.objects.filter(pk=job.pk).update(
                     last_id=job.last_id, done=job.done, heartbeat_at=job.heartbeat_at
                 )
+            if time_budget is not None and time.monotonic() - started > time_budget:
+                job.state = RecomputeState.PENDING
+                TargetRecompute.objects.filter(pk=job.pk).update(state=job.state)
+                return job
     except Exception as exc:
         log.exception("recompute %s failed after inquiry %s", job.pk, job.last_id)
         TargetRecompute.objects.filter(pk=job.pk).update(state=RecomputeState.FAILED, error=str(exc)[:2000])
@@ -638,3 +652,21 @@ def rules_changed(*, actor: Actor, reason: str = "") -> TargetRecompute:
     require(actor, perms.CONFIGURE_TARGETS)
     with transaction.atomic():
         return recompute_request(actor=actor, reason=reason or _("Policy rules changed"))
+
+
+def recompute_retry(*, actor: Actor, job: TargetRecompute) -> TargetRecompute:
+    """Put a failed recompute back in the queue (the admin's "Run again"). It resumes after the
+    last inquiry it finished; a worker is asked on commit, and the sweep picks it up otherwise."""
+    actor = as_actor(actor)
+    require(actor, perms.CONFIGURE_TARGETS)
+    with transaction.atomic():
+        job = TargetRecompute.objects.select_for_update().get(pk=job.pk)
+        if job.state != RecomputeState.FAILED:
+            raise InvalidInput(
+                _("Only a failed recompute can run again; this one is “%(state)s”.")
+                % {"state": job.get_state_display()}
+            )
+        job.state, job.error, job.heartbeat_at, job.finished_at = RecomputeState.PENDING, "", None, None
+        job.save(update_fields=["state", "error", "heartbeat_at", "finished_at"])
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job

@@ -11,13 +11,18 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
+from django.db import connection
 
+from fulfillment.celery import app as celery_app
 from tests.conftest import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def postgres(db):
     """The test database is PostgreSQL (DATABASE_URL=postgres://…)."""
-    from django.db import connection
-
     require_service(
         connection.vendor == "postgresql",
         f"needs PostgreSQL: set DATABASE_URL=postgres://… (the test database is {connection.vendor})",
@@ -144,3 +147,40 @@ def child_env(**overrides: str | None) -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+@contextlib.contextmanager
+def celery_worker(*, redis_url: str, tmp_path: Path, monkeypatch):
+    """A real `celery worker` process on its own queue (a worker of a `make run` on the same
+    Redis must not take these messages), against the test database. Yields (process, log)."""
+    require_service(
+        connection.vendor == "postgresql",
+        "needs PostgreSQL (DATABASE_URL=postgres://…): a worker process cannot reach the in-memory SQLite test DB",
+    )
+    queue = f"fd-test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    env = child_env(
+        DATABASE_URL=database_url_for(connection.settings_dict),
+        REDIS_URL=redis_url,
+        DJANGO_DEBUG="1",
+        DJANGO_SETTINGS_MODULE="fulfillment.settings",
+        FD_DATA_DIR=str(tmp_path / "data"),
+    )
+    log = tmp_path / "worker.log"
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "fulfillment", "worker"),
+        *("--pool=solo", "--concurrency=1", f"--queues={queue}", f"--hostname=fdtest-{queue}@%h"),
+        *("--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"),
+    ]
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield worker, log
+    finally:
+        leftover = stop_group(worker, timeout=15)
+        client = redis.Redis.from_url(redis_url)
+        client.delete(queue, f"_kombu.binding.{queue}")
+        client.close()
+    assert leftover == [], f"worker did not stop on SIGTERM: {leftover}\n{tail(log)}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -11,12 +9,10 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from fulfillment.celery import app as celery_app
 from fulfillment.models import Heartbeat
 from fulfillment.tasks import heartbeat
-from tests.conftest import require_service
 
-from .conftest import ROOT, child_env, database_url_for, stop_group, tail, wait_until
+from .conftest import celery_worker, tail, wait_until
 
 pytestmark = pytest.mark.services
 
@@ -45,32 +41,8 @@ def test_redis_answers_a_ping(redis_url):
 
 def test_a_real_worker_runs_the_heartbeat_task(transactional_db, redis_url, monkeypatch, tmp_path):
     """.delay() → Redis → `celery worker` (its own process) → the test database."""
-    require_service(
-        connection.vendor == "postgresql",
-        "needs PostgreSQL (DATABASE_URL=postgres://…): a worker process cannot reach the in-memory SQLite test DB",
-    )
-    # Own queue: a worker of a `make run` on the same Redis must not take this message.
-    queue = f"fd-test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    env = child_env(
-        DATABASE_URL=database_url_for(connection.settings_dict),
-        REDIS_URL=redis_url,
-        DJANGO_DEBUG="1",
-        DJANGO_SETTINGS_MODULE="fulfillment.settings",
-        FD_DATA_DIR=str(tmp_path / "data"),
-    )
-    log = tmp_path / "worker.log"
-    command = [
-        *(sys.executable, "-m", "celery", "-A", "fulfillment", "worker"),
-        *("--pool=solo", "--concurrency=1", f"--queues={queue}", f"--hostname=fdtest-{queue}@%h"),
-        *("--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"),
-    ]
     assert not Heartbeat.objects.exists()
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
+    with celery_worker(redis_url=redis_url, tmp_path=tmp_path, monkeypatch=monkeypatch) as (worker, log):
         assert not connection.in_atomic_block  # the message goes out now, not on some commit
         heartbeat.delay()
         row = wait_until(
@@ -82,10 +54,4 @@ def test_a_real_worker_runs_the_heartbeat_task(transactional_db, redis_url, monk
         )
         assert row.at is not None
         assert worker.poll() is None, tail(log)
-    finally:
-        leftover = stop_group(worker, timeout=15)
-        client = redis.Redis.from_url(redis_url)
-        client.delete(queue, f"_kombu.binding.{queue}")
-        client.close()
-    assert leftover == [], f"worker did not stop on SIGTERM: {leftover}\n{tail(log)}"
     assert "fulfillment.tasks.heartbeat" in log.read_text(errors="replace")

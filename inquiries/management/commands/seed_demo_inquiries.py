@@ -15,7 +15,16 @@ from fulfillment import clock
 from fulfillment.actors import Actor
 from inquiries import services
 from inquiries.enums import CallDirection, CallOutcome, Category, Channel, InquiryStatus, Priority, RemedyKind
-from inquiries.models import Inquiry, ResponseTemplate
+from inquiries.models import (
+    BusinessCalendar,
+    Inquiry,
+    OpeningHours,
+    PolicyRule,
+    PolicyTarget,
+    ResponseTemplate,
+    ServicePolicy,
+)
+from orders.enums import CustomerTier
 from orders.models import Customer
 
 TEMPLATES = [
@@ -158,6 +167,47 @@ STORIES = [
 ]
 
 
+#: Demo inquiries that arrived a while ago, so the queues show targets at risk and breached.
+AGES = {
+    "Invoice copy": dt.timedelta(days=3),  # low priority, nobody answered: breached
+    "Unhappy with the wait": dt.timedelta(hours=5),
+    "Product question": dt.timedelta(minutes=50),  # a VIP customer, 24/7 targets: at risk
+}
+#: Customers of these demo inquiries are VIPs: a rule gives them the "Priority customers" policy.
+VIP_SUBJECTS = {"Product question", "Missing item in the box"}
+
+
+def seed_service_targets() -> None:
+    """A second calendar and policy next to the defaults of migration 0006, and the rule that
+    chooses it: VIP customers get round-the-clock targets."""
+    calendar, created = BusinessCalendar.objects.get_or_create(
+        name="Around the clock", defaults={"team": "Priority desk", "time_zone": settings.TIME_ZONE}
+    )
+    if created:
+        OpeningHours.objects.bulk_create(
+            OpeningHours(calendar=calendar, weekday=day, opens=dt.time(0), closes=dt.time(0)) for day in range(7)
+        )
+    policy, created = ServicePolicy.objects.get_or_create(
+        name="Priority customers",
+        defaults={"calendar": calendar, "description": "VIP customers: answered within the hour, day or night."},
+    )
+    if created:
+        PolicyTarget.objects.bulk_create(
+            PolicyTarget(
+                policy=policy, priority=p, first_response_minutes=fr, next_reply_minutes=nr, resolution_minutes=res
+            )
+            for p, (fr, nr, res) in {
+                Priority.URGENT: (15, 15, 240),
+                Priority.HIGH: (30, 30, 480),
+                Priority.NORMAL: (60, 60, 1440),
+                Priority.LOW: (120, 120, 2880),
+            }.items()
+        )
+    PolicyRule.objects.get_or_create(
+        name="VIP customers", defaults={"position": 10, "policy": policy, "customer_tier": CustomerTier.VIP}
+    )
+
+
 class Command(BaseCommand):
     help = "Create demo inquiries and response templates (after seed_demo). Safe to run twice."
 
@@ -183,9 +233,16 @@ class Command(BaseCommand):
         if not customers:
             raise CommandError("No demo customers: run seed_demo first.")
         rng = random.Random("demo-inquiries")
+        now = clock.now()
         with transaction.atomic():
+            seed_service_targets()
             for index, story in enumerate(STORIES):
-                self._story(rng, customers[index % len(customers)], users, *story)
+                customer = customers[index % len(customers)]
+                if story[0] in VIP_SUBJECTS:
+                    Customer.objects.filter(pk=customer.pk).update(tier=CustomerTier.VIP)
+                    customer.refresh_from_db()
+                with clock.frozen(now - AGES.get(story[0], dt.timedelta(0))):
+                    self._story(rng, customer, users, *story)
         self.stdout.write(
             self.style.SUCCESS(f"Demo inquiries ready: {len(STORIES)} inquiries, {made_templates} new templates.")
         )
