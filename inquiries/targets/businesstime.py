@@ -101,17 +101,35 @@ class BusinessCalendar:
                 for start, end in self._week[day.weekday()]:
                     opens = self._instant(day, start)
                     closes = self._instant(day, end)
-                    if closes > opens:  # an opening inside a daylight-saving gap can collapse
+                    if closes > opens:  # hours inside a daylight-saving gap collapse
                         found.append((opens, closes))
                 periods = tuple(found)
             self._days[day] = periods
         return periods
 
     def _instant(self, day: dt.date, minutes: int) -> dt.datetime:
+        """The instant a local wall-clock time names. A wall time the clocks skip (02:30 on the
+        night they go forward) names the instant they jumped, so a later wall time never names
+        an earlier instant and the periods of a day cannot overlap."""
         if minutes == DAY_MINUTES:
             day, minutes = day + dt.timedelta(days=1), 0
-        local = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=self.tz)
-        return local.astimezone(UTC)
+        wall = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
+        at = wall.replace(tzinfo=self.tz).astimezone(UTC)
+        if at.astimezone(self.tz).replace(tzinfo=None) != wall:  # skipped by a daylight-saving jump
+            at = self._jump(before=wall.replace(tzinfo=self.tz, fold=1).astimezone(UTC), after=at)
+        return at
+
+    def _jump(self, *, before: dt.datetime, after: dt.datetime) -> dt.datetime:
+        """The first instant with ``after``'s UTC offset (time zones change on whole seconds)."""
+        offset = after.astimezone(self.tz).utcoffset()
+        low, high = int(before.timestamp()), int(after.timestamp())
+        while high - low > 1:
+            middle = (low + high) // 2
+            if dt.datetime.fromtimestamp(middle, UTC).astimezone(self.tz).utcoffset() == offset:
+                high = middle
+            else:
+                low = middle
+        return dt.datetime.fromtimestamp(high, UTC)
 
     def local_date(self, at: dt.datetime) -> dt.date:
         return at.astimezone(self.tz).date()
