@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fulfillment.errors import DomainError
 
-from .enums import Department, HandoffState, ServiceLevel
+from .enums import CustomerTier, Department, HandoffState, ServiceLevel
 from .models import Customer
 from .services import CUSTOMER_FIELDS, MAX_MONEY, MAX_QUANTITY
 
@@ -125,6 +125,10 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
+        self.fields["tier"].required = False  # a form without it keeps the customer's tier
+
+    def clean_tier(self):
+        return self.cleaned_data.get("tier") or self.instance.tier or CustomerTier.STANDARD
 
     class Meta:
         model = Customer

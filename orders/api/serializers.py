@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from fulfillment.tiers import ContactChannel
 
-from ..enums import OrderStatus, PaymentStatus, ServiceLevel, ShipmentStatus, allowed_actions
+from ..enums import CustomerTier, OrderStatus, PaymentStatus, ServiceLevel, ShipmentStatus, allowed_actions
 from ..models import Customer, OrderLine, Shipment
 from ..services import CUSTOMER_FIELDS, MAX_MONEY, MAX_QUANTITY
 from ..services._common import SHIPPING_FIELDS
@@ -49,6 +49,7 @@ class CustomerIn(StrictSerializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     preferred_channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
     address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -213,6 +214,7 @@ class CustomerOut(serializers.Serializer):
     phone = serializers.CharField()
     preferred_language = serializers.CharField()
     preferred_channel = serializers.CharField()
+    tier = serializers.CharField()
     address_line1 = serializers.CharField()
     address_line2 = serializers.CharField()
     city = serializers.CharField()

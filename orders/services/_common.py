@@ -34,6 +34,7 @@ CUSTOMER_FIELDS = (
     "phone",
     "preferred_language",
     "preferred_channel",
+    "tier",
     "address_line1",
     "address_line2",
     "city",

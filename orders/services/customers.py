@@ -16,6 +16,7 @@ from fulfillment.tiers import ContactChannel
 
 from .. import events
 from .. import permissions as perms
+from ..enums import CustomerTier
 from ..models import (
     Customer,
     CustomerExternalRef,
@@ -41,6 +42,8 @@ def _customer_values(data: Mapping) -> dict:
         raise InvalidInput(field_errors={"preferred_language": [_("Choose one of the offered languages.")]})
     if "preferred_channel" in values and values["preferred_channel"] not in ContactChannel.values:
         raise InvalidInput(field_errors={"preferred_channel": [_("Choose one of the offered channels.")]})
+    if "tier" in values and values["tier"] not in CustomerTier.values:
+        raise InvalidInput(field_errors={"tier": [_("Choose one of the offered customer tiers.")]})
     if "country" in values:
         values["country"] = values["country"].upper()
     return values
