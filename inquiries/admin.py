@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from . import admin_mail  # noqa: F401  (registers InboundMailAdmin)
+from . import admin_mail, admin_targets  # noqa: F401  (register InboundMailAdmin and the service-target admins)
 from .models import Callback, Inquiry, InquiryEvent, PlanStep, Remedy, ResponseTemplate, Tag
 from .services.compose import PLACEHOLDERS
 

@@ -48,8 +48,8 @@ class ExternalRefInline(ReadOnlyInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "phone", "preferred_language", "preferred_channel", "created_at")
-    list_filter = ("preferred_language", "preferred_channel")
+    list_display = ("name", "email", "phone", "tier", "preferred_language", "preferred_channel", "created_at")
+    list_filter = ("tier", "preferred_language", "preferred_channel")
     search_fields = ("name", "email", "phone_digits")
     fields = services.CUSTOMER_FIELDS
     inlines = [ExternalRefInline]
