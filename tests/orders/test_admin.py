@@ -15,7 +15,8 @@ from fulfillment.actors import Actor
 from fulfillment.api.auth import api_client_create
 from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty
 from inquiries import services as inquiry_services
-from inquiries.models import InboundMail, ResponseTemplate
+from inquiries.models import InboundMail, PolicyRule, ResponseTemplate, ServicePolicy
+from inquiries.services import targets
 from orders import services
 from orders.enums import CustomerEventType, OrderStatus
 from orders.models import Customer, CustomerEvent, OrderEvent
@@ -43,6 +44,12 @@ def everything(db, admin_user, specialist):
     )
     inquiry_services.callback_promise(actor=specialist, inquiry=inquiry, due_at=clock.now() + dt.timedelta(hours=1))
     ResponseTemplate.objects.create(name="Thanks", body="Thank you, {first_name}.")
+    done = inquiry_services.inquiry_create(
+        actor=Actor.system(), customer=order.customer, subject="Done", channel="email", body="B"
+    )
+    inquiry_services.inquiry_set_status(actor=Actor.system(), inquiry=done, status="resolved")  # target records
+    PolicyRule.objects.create(name="Phone", policy=ServicePolicy.objects.get(is_default=True), channel="phone")
+    targets.rules_changed(actor=Actor.system())  # a recompute job
     return order
 
 
