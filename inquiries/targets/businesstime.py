@@ -113,10 +113,10 @@ class BusinessCalendar:
         an earlier instant and the periods of a day cannot overlap."""
         if minutes == DAY_MINUTES:
             day, minutes = day + dt.timedelta(days=1), 0
-        wall = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
-        at = wall.replace(tzinfo=self.tz).astimezone(UTC)
-        if at.astimezone(self.tz).replace(tzinfo=None) != wall:  # skipped by a daylight-saving jump
-            at = self._jump(before=wall.replace(tzinfo=self.tz, fold=1).astimezone(UTC), after=at)
+        local = dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=self.tz)
+        at = local.astimezone(UTC)
+        if at.astimezone(self.tz).replace(tzinfo=None) != local.replace(tzinfo=None):  # skipped: clocks jumped
+            at = self._jump(before=local.replace(fold=1).astimezone(UTC), after=at)
         return at
 
     def _jump(self, *, before: dt.datetime, after: dt.datetime) -> dt.datetime:
