@@ -122,6 +122,16 @@ class _Timer:
 
     def __init__(self, calendar: BusinessCalendar) -> None:
         self.calendar = calendar
+        #: Business time of each closed segment, measured once: ``close`` and both ``_reach``
+        #: calls (deadline and warning) ask for the same segments.
+        self._spans: dict[tuple[dt.datetime, dt.datetime], dt.timedelta] = {}
+
+    def measure(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        key = (start, end)
+        span = self._spans.get(key)
+        if span is None:
+            span = self._spans[key] = self.calendar.measure(start, end)
+        return span
 
     def open(self, clock: Clock, at: dt.datetime) -> None:
         clock.segments.append((at, None))
@@ -132,7 +142,7 @@ class _Timer:
             opened, _ = clock.segments[-1]
             at = max(at, opened)
             clock.segments[-1] = (opened, at)
-            clock.taken += self.calendar.measure(opened, at)
+            clock.taken += self.measure(opened, at)
         clock.state = state
 
     def pause(self, clock: Clock | None, at: dt.datetime) -> None:
@@ -164,7 +174,7 @@ class _Timer:
         for opened, closed in clock.segments:
             if closed is None:
                 return self.calendar.add(opened, amount - used)
-            span = self.calendar.measure(opened, closed)
+            span = self.measure(opened, closed)
             if used + span >= amount:
                 return self.calendar.add(opened, amount - used)
             used += span
