@@ -11,11 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core import mail
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.test import Client
 
 from fulfillment.errors import InvalidInput, PermissionDenied
 from inquiries import services
 from inquiries.enums import CallDirection, CallOutcome, Category, Channel, EventType, InquiryStatus, Priority
+from inquiries.mail.inbound import mail_ingest
 from inquiries.models import (
     DueKind,
     Inquiry,
@@ -32,6 +36,7 @@ from orders.enums import CustomerTier
 from ...factories import CustomerFactory
 from ..factories import InquiryFactory
 from ..helpers import events_of, fresh
+from ..mailkit import make_mail
 from .conftest import at, make_calendar, make_policy, make_rule
 
 pytestmark = pytest.mark.django_db
@@ -338,6 +343,21 @@ def test_R15_notes_status_changes_and_calls_that_did_not_reach_the_customer_are_
     assert records(inquiry) == []
 
 
+def test_R15_the_automatic_acknowledgement_of_the_contact_form_is_not_a_response(
+    desk, db, django_capture_on_commit_callbacks
+):
+    cache.clear()  # the form's rate limit
+    form = {"name": "Grace Bautista", "email": "grace@example.com", "subject": "Late", "body": "Where is it?"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk.at(at(10, 9), Client().post, path="/contact/", data=form)
+    cache.clear()
+    assert response.status_code == 200
+    inquiry = Inquiry.objects.get()
+    assert len(mail.outbox) == 1 and inquiry.reference in mail.outbox[0].subject  # acknowledged …
+    assert deadlines(inquiry)["response_due_at"] == at(10, 17)  # … but still owed a response
+    assert records(inquiry) == []
+
+
 def test_R15_an_auto_reply_flag_and_answering_outcomes_map_to_the_right_facts():
     """The timeline → facts mapping the recompute and every save share."""
     fact = target_service._fact
@@ -404,6 +424,39 @@ def test_R17_an_out_of_office_reply_on_an_open_inquiry_is_owed_nothing(open_at, 
     # A real message afterwards is owed a reply from when it came: 12:00 + 8 h → Tuesday 12:00.
     desk.at(at(10, 12), services.message_receive, actor=rep, inquiry=inquiry, body="Any news?", channel=Channel.EMAIL)
     assert fresh(inquiry).response_due_at == at(11, 12)
+
+
+def _auto_reply(**fields) -> bytes:
+    """An out-of-office from the customer's mailbox (RFC 3834 Auto-Submitted)."""
+    return b"Auto-Submitted: auto-replied\r\n" + make_mail(text="I am out of the office until Monday.", **fields)
+
+
+def test_R17_an_out_of_office_mail_in_the_thread_starts_no_clock(open_at, desk, rep):
+    asha = CustomerFactory(name="Asha Rao", email="asha@example.com")
+    inquiry = open_at(at(10, 9), customer=asha, email_message_id="<first@mail.example.com>")
+    desk.at(at(10, 10), services.reply_send, actor=rep, inquiry=inquiry, body="We are on it.")
+    raw = _auto_reply(message_id="<ooo@mail.example.com>", in_reply_to="<first@mail.example.com>")
+    inbound = desk.at(at(10, 11), mail_ingest, raw=raw, source="test")
+    assert inbound.inquiry == inquiry
+    assert (fresh(inquiry).response_due_at, fresh(inquiry).due_kind) == (None, DueKind.RESOLUTION)
+    # The same words without the header are the customer's: owed a reply by Tuesday 12:00.
+    real = make_mail(text="Any news?", message_id="<m2@mail.example.com>", in_reply_to="<first@mail.example.com>")
+    desk.at(at(10, 12), mail_ingest, raw=real, source="test")
+    assert fresh(inquiry).response_due_at == at(11, 12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inquiries/mail/inbound.py _route: an automatic reply that matches no thread goes to inquiry_create, "
+    "which starts the first-response and resolution clocks (R17: an auto-reply starts no clock)",
+)
+def test_R17_an_out_of_office_mail_outside_any_thread_starts_no_clock(desk, db):
+    raw = _auto_reply(sender="Ravi Kumar <ravi@example.net>", message_id="<ooo-alone@mail.example.net>")
+    inbound = desk.at(at(10, 10), mail_ingest, raw=raw, source="test")
+    assert inbound.state == "processed", inbound.error
+    assert deadlines(inbound.inquiry) == dict.fromkeys(("response_due_at", "resolve_due_at", "due_at", "warn_at")) | {
+        "due_kind": ""
+    }
 
 
 # --- R18 / R20 resolving -----------------------------------------------------------------------------
@@ -599,6 +652,15 @@ def test_R30_a_late_callback_is_recorded_as_missed_and_a_cancelled_one_not_at_al
     assert records(inquiry) == [
         (TargetKind.CALLBACK, late.pk, at(10, 10), at(10, 11, 30), "callback", 60, 5400, False),
     ]
+
+
+def test_R25_a_callback_is_at_risk_at_the_policys_warning_share(open_at, desk, rep, standard_hours):
+    make_rule(10, make_policy("Half way", calendar=standard_hours, targets={2: (None, None, None)}, warn_percent=50))
+    inquiry = open_at(at(10, 9))
+    desk.at(at(10, 10), services.callback_promise, actor=rep, inquiry=inquiry, due_at=at(10, 14))
+    row = fresh(inquiry)
+    # Nothing else is timed. At risk half way between the promise (10:00) and the time (14:00).
+    assert (row.due_at, row.due_kind, row.warn_at) == (at(10, 14), DueKind.CALLBACK, at(10, 12))
 
 
 def test_R25_a_call_that_promises_a_callback_answers_and_sets_the_callback(open_at, desk, rep):
