@@ -582,7 +582,9 @@ def recompute_batch(ids: Sequence[int], *, config: Configuration, actor: Actor, 
         applied = config.applied(chosen, priority=priority, channel=channel)
         result = None
         if applied.calendar is not None:
-            result = clocks.compute(facts.get(pk, []), targets=applied.targets, calendar=applied.calendar)
+            result = clocks.compute(
+                facts.get(pk, []), targets=applied.targets, calendar=applied.calendar, running_only=True
+            )
         new = deadlines(
             status=status,
             result=result,
