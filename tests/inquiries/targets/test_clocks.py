@@ -459,12 +459,12 @@ def test_R24_time_left_goes_negative_once_breached():
 # --- histories that are not whole --------------------------------------------------------------------
 
 
-def test_a_history_without_its_opening_times_nothing():
+def test_R14_R18_a_history_without_its_opening_times_nothing():
     result = run(message(at(10, 9)), response(at(10, 10)), status(at(10, 11), "resolved"))
     assert result.all == []
 
 
-def test_an_inquiry_opened_as_resolved_has_stopped_clocks():
+def test_R20_an_inquiry_opened_as_resolved_has_stopped_clocks():
     result = compute([Fact(at(10, 9), CREATED, "resolved")], targets=TARGETS, calendar=CALENDAR)
     assert [(c.kind, c.state, c.taken) for c in result.all] == [
         (FIRST_RESPONSE, STOPPED, ZERO),
@@ -572,7 +572,7 @@ def test_R8_inserting_a_pause_never_makes_a_deadline_earlier(events, data, targe
 
 @PROPERTIES
 @given(histories(), _targets, st.sampled_from(range(len(CALENDARS))), st.randoms(use_true_random=False))
-def test_recomputing_the_same_history_gives_the_same_clocks(events, targets, which, rnd):
+def test_R19_recomputing_the_same_history_gives_the_same_clocks(events, targets, which, rnd):
     facts = to_facts(events)
     calendar = CALENDARS[which]  # its per-day cache already warm from earlier examples
     once = compute(facts, targets=targets, calendar=calendar)
