@@ -7,6 +7,7 @@ resolution 480, at risk from 75 %.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from hypothesis import given
@@ -596,3 +597,19 @@ def test_R23_a_running_clock_reaches_its_target_exactly_at_its_deadline(events, 
         share = dt.timedelta(microseconds=clock.target // MICROSECOND * targets.warn_percent // 100)
         if clock.carried < share and clock.warn_at >= clock.segments[-1][0]:  # (rounded down to the µs)
             assert clock.used(calendar, clock.warn_at) == share
+
+
+@PROPERTIES
+@given(histories(), _targets, st.sampled_from(CALENDARS))
+def test_R31_a_recompute_of_running_clocks_only_gives_the_same_running_clocks(events, targets, calendar):
+    facts = to_facts(events)
+    whole = compute(facts, targets=targets, calendar=calendar)
+    running = compute(facts, targets=targets, calendar=calendar, running_only=True)
+    assert running.live == whole.live
+    assert running.status == whole.status
+    for full, lean in zip(whole.all, running.all, strict=True):
+        if full.state == RUNNING:
+            assert lean == full
+        else:  # the same clock, without the deadlines a recompute does not write
+            assert (lean.due_at, lean.warn_at) == (None, None)
+            assert dataclasses.replace(lean, due_at=full.due_at, warn_at=full.warn_at) == full
