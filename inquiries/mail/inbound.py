@@ -163,6 +163,11 @@ def _route(inbound: InboundMail) -> None:
             in_reply_to=parsed.in_reply_to,
             reopen=not parsed.automatic,
         )
+    elif parsed.automatic:
+        # An out-of-office or bounce that belongs to no conversation asks nothing of the desk:
+        # kept here, but it opens no inquiry (and so starts no service-target clock).
+        _finish(inbound, State.IGNORED, None, _("An automatic reply outside any conversation: no inquiry opened."))
+        return
     else:
         customer = _customer_for(parsed)
         inquiry = inquiry_create(
