@@ -320,5 +320,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContactChannelEnum": "fulfillment.tiers.ContactChannel",
         "InquiryStatusEnum": "inquiries.enums.InquiryStatus",
+        "CustomerTierEnum": "orders.enums.CustomerTier",
+        "TierEnum": "fulfillment.tiers.Tier",
     },
 }
