@@ -69,6 +69,24 @@ ACTIVE = (S.NEW, S.OPEN, S.WAITING_CUSTOMER, S.WAITING_DEPARTMENT)
 DONE = (S.RESOLVED, S.CLOSED)
 
 
+class ServiceState(models.TextChoices):
+    """Where an active inquiry stands against its deadlines at a given time
+    (docs/service-targets.md, R28). Resolved and closed inquiries have none."""
+
+    BREACHED = "breached", _("Breached")
+    AT_RISK = "at_risk", _("At risk")
+    ON_TRACK = "on_track", _("On track")
+    PAUSED = "paused", _("Paused")
+
+
+class SlaFilter(models.TextChoices):
+    """The queues' and the API's ``sla`` filter: at risk (not yet breached), breached, or either."""
+
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+    ATTENTION = "attention", _("Needs attention")
+
+
 def allowed_targets(current: str) -> frozenset[str]:
     return TRANSITIONS.get(current, frozenset())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -16,8 +17,21 @@ from fulfillment.tiers import Tier
 from orders.models import Customer, Order, phone_digits
 
 from . import permissions as perms
-from .enums import ACTIVE, CallbackState, MessageKind
-from .models import Callback, Inquiry, InquiryEvent, InquiryOrder, Message, SearchTerm, parse_reference
+from .enums import ACTIVE, CallbackState, InquiryStatus, MessageKind, ServiceState, SlaFilter
+from .models import (
+    BusinessCalendar,
+    Callback,
+    Inquiry,
+    InquiryEvent,
+    InquiryOrder,
+    Message,
+    SearchTerm,
+    ServicePolicy,
+    TargetKind,
+    parse_reference,
+)
+from .services import targets
+from .targets import clocks
 
 #: The callbacks queue shows promises due within this time (and every overdue one).
 CALLBACKS_AHEAD = dt.timedelta(hours=1)
@@ -42,10 +56,53 @@ def by_deadline(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
     return queryset.order_by(F("due_at").asc(nulls_last=True), "id")
 
 
-def inquiry_queue(*, actor: Actor, queue: str) -> QuerySet[Inquiry]:
-    """One queue, nearest deadline first. Staff see the work at or below their tier."""
+def sla_condition(sla: str, *, now: dt.datetime) -> Q:
+    """The inquiries at risk, breached or either at ``now`` (``sla``: a ``SlaFilter`` value), as
+    plain comparisons on the columns the save keeps, so the queues still walk their
+    (…, due_at, id) indexes and ``inquiry_warn_idx`` can answer the rest.
+
+    A deadline's warning instant always comes before it (the warning share is below 100 %), so
+    every breached inquiry has ``warn_at <= now`` too: "attention" is that one comparison."""
+    if sla == SlaFilter.AT_RISK:
+        return Q(warn_at__lte=now, due_at__gt=now)
+    if sla == SlaFilter.BREACHED:
+        return Q(due_at__lte=now)
+    if sla == SlaFilter.ATTENTION:
+        return Q(warn_at__lte=now)
+    raise ValueError(f"unknown sla filter {sla!r}")
+
+
+def sla_filter(queryset: QuerySet[Inquiry], sla: str, *, now: dt.datetime) -> QuerySet[Inquiry]:
+    """``queryset`` narrowed by ``sla_condition`` (an empty ``sla`` leaves it alone). Only active
+    inquiries have deadlines (R27); saying so lets PostgreSQL use the partial indexes."""
+    if not sla:
+        return queryset
+    return queryset.filter(sla_condition(sla, now=now), status__in=ACTIVE)
+
+
+def service_state(inquiry: Inquiry, now: dt.datetime) -> str:
+    """R28 from the row alone (no query): "breached" once ``due_at`` has passed, "at_risk" once
+    ``warn_at`` has, else "on_track"; "paused" while waiting on the customer with nothing due;
+    "" for a resolved or closed inquiry, or an active one with nothing timed."""
+    if inquiry.status not in ACTIVE:
+        return ""
+    if inquiry.due_at is None:
+        return ServiceState.PAUSED.value if inquiry.status == InquiryStatus.WAITING_CUSTOMER else ""
+    if inquiry.due_at <= now:
+        return ServiceState.BREACHED.value
+    if inquiry.warn_at is not None and inquiry.warn_at <= now:
+        return ServiceState.AT_RISK.value
+    return ServiceState.ON_TRACK.value
+
+
+def inquiry_queue(*, actor: Actor, queue: str, sla: str = "") -> QuerySet[Inquiry]:
+    """One queue, nearest deadline first. Staff see the work at or below their tier. ``sla``
+    narrows any queue to the inquiries at risk, breached or either (``sla_condition``)."""
     actor = as_actor(actor)
+    now = clock.now()
     qs = _base(actor)
+    if sla:  # every queue but "all" already keeps to active inquiries (the status once: see below)
+        qs = qs.filter(sla_condition(sla, now=now))
     user = actor.user
     tier = actor.tier if actor.kind == ActorKind.USER else Tier.SUPERVISOR
     if queue == Queue.MINE:
@@ -54,7 +111,6 @@ def inquiry_queue(*, actor: Actor, queue: str) -> QuerySet[Inquiry]:
         # An index per tier: one range scan each, merged by the planner.
         qs = qs.filter(status__in=ACTIVE, assignee__isnull=True, tier__lte=tier or 0)
     elif queue == Queue.CALLBACKS:
-        now = clock.now()
         due = Callback.objects.filter(state=CallbackState.PENDING, due_at__lte=now + CALLBACKS_AHEAD)
         if user:
             due = due.filter(Q(owner=user) | Q(owner__isnull=True, inquiry__assignee=user))
@@ -63,7 +119,9 @@ def inquiry_queue(*, actor: Actor, queue: str) -> QuerySet[Inquiry]:
     elif queue == Queue.TEAM:
         qs = qs.filter(status__in=ACTIVE, tier__lte=tier or 0)
     else:
-        return qs.order_by("-created_at", "-id")
+        # A repeated condition would count twice in PostgreSQL's row estimate and steer it off
+        # the (…, due_at, id) indexes, so the status is added here, once, and only with a filter.
+        return (qs.filter(status__in=ACTIVE) if sla else qs).order_by("-created_at", "-id")
     return by_deadline(qs)
 
 
@@ -84,6 +142,7 @@ def inquiry_for_page(*, actor: Actor, pk: int) -> Inquiry:
     actor = as_actor(actor)
     return (
         _base(actor)
+        .select_related("policy", "calendar")  # named by the service-targets panel
         .prefetch_related(
             "tags",
             Prefetch(
@@ -98,6 +157,122 @@ def inquiry_for_page(*, actor: Actor, pk: int) -> Inquiry:
             Prefetch("callbacks", queryset=Callback.objects.filter(state=CallbackState.PENDING)),
         )
         .get(pk=pk)
+    )
+
+
+# --- service targets on the inquiry page ---------------------------------------------------------
+
+#: Clock standings beyond the inquiry's service states: a stopped clock met or missed its target.
+MET = "met"
+MISSED = "missed"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClockView:
+    """One of the three target clocks at a given time, ready to show. Durations are business
+    time on the governing calendar; ``state`` is the clock's own (running, paused, stopped, or
+    "" when it has not started); ``standing`` is on_track / at_risk / breached / paused / met /
+    missed, or "" when there is nothing to judge (not started, or no target)."""
+
+    kind: str
+    label: str
+    state: str = ""
+    standing: str = ""
+    cycle: int = 0
+    target: dt.timedelta | None = None
+    used: dt.timedelta | None = None
+    #: Business time left before the target (≥ 0), or by how much it is over (> 0); one is None.
+    left: dt.timedelta | None = None
+    over: dt.timedelta | None = None
+    started_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    warn_at: dt.datetime | None = None
+    stopped_at: dt.datetime | None = None
+    met: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TargetClocks:
+    """What the inquiry page's "Service targets" panel shows."""
+
+    clocks: list[ClockView]
+    state: str  # the inquiry's service state (``service_state``)
+    policy: str  # the governing policy's name, "" when none applies
+    calendar: str
+    time_zone: str  # the calendar's time zone
+    now: dt.datetime
+
+
+def _standing(clock: clocks.Clock, now: dt.datetime, left: dt.timedelta | None) -> str:
+    if clock.state == clocks.STOPPED:
+        return "" if clock.met is None else (MET if clock.met else MISSED)
+    if clock.target_minutes is None:
+        return ""
+    if clock.state == clocks.PAUSED:
+        return ServiceState.PAUSED.value
+    if (clock.due_at is not None and clock.due_at <= now) or (left is not None and left <= dt.timedelta(0)):
+        return ServiceState.BREACHED.value
+    if clock.warn_at is not None and clock.warn_at <= now:
+        return ServiceState.AT_RISK.value
+    return ServiceState.ON_TRACK.value
+
+
+def _clock_view(kind: str, clock: clocks.Clock | None, calendar, now: dt.datetime) -> ClockView:
+    label = TargetKind(kind).label
+    if clock is None:
+        return ClockView(kind=kind, label=label)
+    used = clock.used(calendar, now)
+    left = clock.left(calendar, now)
+    return ClockView(
+        kind=kind,
+        label=label,
+        state=clock.state,
+        standing=_standing(clock, now, left),
+        cycle=clock.cycle,
+        target=clock.target,
+        used=used,
+        left=left if left is not None and left >= dt.timedelta(0) else None,
+        over=-left if left is not None and left < dt.timedelta(0) else None,
+        started_at=clock.started_at,
+        # A paused clock has no deadline: it moves with the pause (R23).
+        due_at=clock.due_at if clock.state != clocks.PAUSED else None,
+        warn_at=clock.warn_at if clock.state == clocks.RUNNING else None,
+        stopped_at=clock.stopped_at,
+        met=clock.met,
+    )
+
+
+def target_clocks(inquiry: Inquiry, *, now: dt.datetime | None = None) -> TargetClocks:
+    """The first-response, next-reply and resolution clocks of ``inquiry`` at ``now``, with the
+    policy and calendar that govern them: the inquiry page's panel.
+
+    Reads what ``targets.evaluate`` reads — the policy with its calendar, the policy's target
+    row, the inquiry's timeline facts: three queries, plus two the first time this process meets
+    a calendar version (its hours and holidays, then cached). Names come from the inquiry's own
+    ``policy`` and ``calendar`` (joined by ``inquiry_for_page``); only when they differ from what
+    governs it now (a policy not yet recorded, or a calendar changed and no recompute has reached
+    the inquiry yet) is a name read (one query each)."""
+    now = now or clock.now()
+    applied, result = targets.evaluate(inquiry)
+    state = service_state(inquiry, now)
+    if applied.calendar is None or result is None:
+        return TargetClocks(clocks=[], state=state, policy="", calendar="", time_zone="", now=now)
+    if inquiry.policy_id == applied.policy_id:
+        policy = inquiry.policy
+    else:  # chosen just now (no policy recorded yet)
+        policy = ServicePolicy.objects.only("name").get(pk=applied.policy_id)
+    if inquiry.calendar_id == applied.calendar_id:
+        calendar = inquiry.calendar
+    else:  # the policy moved to another calendar; the recompute has not reached this inquiry yet
+        calendar = BusinessCalendar.objects.only("name").get(pk=applied.calendar_id)
+    views = [_clock_view(kind, result.current(kind), applied.calendar, now) for kind in clocks.KINDS]
+    return TargetClocks(
+        clocks=views,
+        state=state,
+        policy=policy.name,
+        calendar=calendar.name,
+        time_zone=applied.calendar.time_zone_name,
+        now=now,
     )
 
 

@@ -8,10 +8,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fulfillment import clock
 from fulfillment.actors import as_actor
 from fulfillment.errors import DomainError, InvalidInput
 from fulfillment.pagination import keyset_page
@@ -24,7 +26,7 @@ from orders.views import _status_for  # one mapping of refusals to HTTP codes
 
 from . import forms, selectors, services
 from . import permissions as perms
-from .enums import InquiryStatus, RemedyState
+from .enums import InquiryStatus, RemedyState, SlaFilter
 from .models import Callback, Inquiry, Message, PlanStep, Remedy, parse_reference
 from .selectors import Queue
 
@@ -36,6 +38,8 @@ QUEUE_LABELS = {
     Queue.TEAM: gettext_lazy("Team"),
     Queue.ALL: gettext_lazy("All, newest first"),
 }
+#: The service-target filter over every queue ("" = no filter).
+SLA_LABELS = {"": gettext_lazy("All"), **dict(SlaFilter.choices)}
 
 
 # --- queues ----------------------------------------------------------------------------------
@@ -47,7 +51,10 @@ def queue(request):
     name = request.GET.get("queue") or Queue.MINE
     if name not in Queue.CHOICES:
         name = Queue.MINE
-    queryset = selectors.inquiry_queue(actor=request.user, queue=name)
+    sla = request.GET.get("sla", "")
+    if sla not in SlaFilter.values:
+        sla = ""
+    queryset = selectors.inquiry_queue(actor=request.user, queue=name, sla=sla)
     if name == Queue.ALL:
         page = keyset_page(queryset, cursor=request.GET.get("cursor"), size=settings.FD_PAGE_SIZE, key="created_at")
     elif name == Queue.CALLBACKS:
@@ -62,15 +69,23 @@ def queue(request):
         page = keyset_page(
             queryset, cursor=request.GET.get("cursor"), size=settings.FD_PAGE_SIZE, key="due_at", ascending=True
         )
+    # The filter links keep the queue, the tabs keep the filter, the pager keeps both.
     context = {
         "queue": name,
-        "queues": list(QUEUE_LABELS.items()),
+        "queues": [(code, label, _query(code, sla)) for code, label in QUEUE_LABELS.items()],
         "queue_label": QUEUE_LABELS[name],
+        "sla": sla,
+        "sla_filters": [(code, label, _query(name, code)) for code, label in SLA_LABELS.items()],
         "page": page,
-        "query": f"queue={name}",
+        "query": _query(name, sla),
+        "now": clock.now(),
         "may_claim": can(as_actor(request.user), perms.CLAIM),
     }
     return render(request, "inquiries/queue.html", context)
+
+
+def _query(queue: str, sla: str) -> str:
+    return urlencode({"queue": queue, "sla": sla} if sla else {"queue": queue})
 
 
 @staff_required
@@ -82,7 +97,7 @@ def search(request):
         if pk and Inquiry.objects.filter(pk=pk).exists():
             return redirect("inquiries:detail", pk=pk)
     results = selectors.search_inquiries(actor=request.user, q=q) if q else []
-    return render(request, "inquiries/search.html", {"q": q, "results": results})
+    return render(request, "inquiries/search.html", {"q": q, "results": results, "now": clock.now()})
 
 
 # --- intake ------------------------------------------------------------------------------------
@@ -294,6 +309,7 @@ def _inquiry_page(request, inquiry: Inquiry, *, bound: dict | None = None, statu
     )
     context = {
         "inquiry": inquiry,
+        "targets": selectors.target_clocks(inquiry),
         "customer": inquiry.customer,
         "forms": page_forms,
         "events": events,
