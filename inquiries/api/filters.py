@@ -6,12 +6,13 @@ import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
+from fulfillment import clock
 from fulfillment.api.auth import actor_for
 from fulfillment.tiers import Tier
 from orders.api.views import StrictFilterForm, UtcDateTimeFilter
 
 from .. import selectors
-from ..enums import Category, Channel, InquiryStatus, Priority
+from ..enums import Category, Channel, InquiryStatus, Priority, SlaFilter
 from ..models import Inquiry, parse_reference
 
 BOOLEAN = [("true", "true"), ("false", "false")]
@@ -40,6 +41,12 @@ class InquiryApiFilter(filters.FilterSet):
     updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt", label="updated_after")
     reference = filters.CharFilter(method="filter_reference", max_length=20, label="reference")
     q = filters.CharFilter(method="filter_q", max_length=200, label="q")
+    sla = filters.ChoiceFilter(
+        choices=SlaFilter.choices,
+        method="filter_sla",
+        label="sla",
+        help_text=_("at_risk (at risk, not yet breached), breached, or attention (either)."),
+    )
 
     class Meta:
         model = Inquiry
@@ -61,3 +68,6 @@ class InquiryApiFilter(filters.FilterSet):
         actor = actor_for(self.request)
         found = selectors.search_inquiries(actor=actor, q=value, include_notes=actor.user is not None)
         return queryset.filter(pk__in=[inquiry.pk for inquiry in found])
+
+    def filter_sla(self, queryset, name, value):
+        return selectors.sla_filter(queryset, value, now=clock.now())

@@ -4,15 +4,19 @@ serializer classes that describe the same shape for the OpenAPI schema."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from fulfillment import clock
 from fulfillment.tiers import Specialty, Tier
 from orders.api.serializers import CustomerSummaryOut, StrictSerializer, _dt
 
-from ..enums import Category, Channel, InquiryStatus, MessageKind, Priority
-from ..models import Inquiry, Message
+from ..enums import Category, Channel, InquiryStatus, MessageKind, Priority, ServiceState
+from ..models import DueKind, Inquiry, Message
+from ..selectors import service_state
 from ..services._common import MAX_BODY
 from ..services.tags import MAX_TAGS
 
@@ -137,8 +141,28 @@ class AssigneeOut(serializers.Serializer):
     username = serializers.CharField()
 
 
+class PolicyOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class DeadlinesOut(serializers.Serializer):
     due_at = serializers.DateTimeField(allow_null=True, help_text=_("The nearest of the others while active."))
+    due_kind = serializers.ChoiceField(
+        choices=DueKind.choices, allow_blank=True, help_text=_("What due_at is for; empty when nothing is due.")
+    )
+    warn_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("The earliest instant a live deadline reaches its warning share (at risk).")
+    )
+    service_state = serializers.ChoiceField(
+        choices=ServiceState.choices,
+        allow_blank=True,
+        help_text=_(
+            "At the time of the response: breached once due_at has passed, at_risk once warn_at has, else "
+            "on_track; paused while waiting on the customer with nothing due; empty when resolved or closed."
+        ),
+    )
+    policy = PolicyOut(allow_null=True, help_text=_("The service policy that sets the targets."))
     response_due_at = serializers.DateTimeField(allow_null=True)
     resolve_due_at = serializers.DateTimeField(allow_null=True)
     next_callback_at = serializers.DateTimeField(allow_null=True)
@@ -206,9 +230,10 @@ class StaleReplyOut(serializers.Serializer):
     new_message_ids = serializers.ListField(child=serializers.IntegerField())
 
 
-def inquiry_dict(inquiry: Inquiry) -> dict:
-    """The representation of an inquiry loaded with its customer, assignee, tags and order links."""
-    customer, assignee = inquiry.customer, inquiry.assignee
+def inquiry_dict(inquiry: Inquiry, *, now: dt.datetime | None = None) -> dict:
+    """The representation of an inquiry loaded with its customer, assignee, policy, tags and
+    order links. ``now`` judges the service state (a list passes one for all its rows)."""
+    customer, assignee, policy = inquiry.customer, inquiry.assignee, inquiry.policy
     return {
         "id": inquiry.pk,
         "reference": inquiry.reference,
@@ -228,6 +253,10 @@ def inquiry_dict(inquiry: Inquiry) -> dict:
         "last_message_id": inquiry.last_message_id,
         "deadlines": {
             "due_at": _dt(inquiry.due_at),
+            "due_kind": inquiry.due_kind,
+            "warn_at": _dt(inquiry.warn_at),
+            "service_state": service_state(inquiry, now or clock.now()),
+            "policy": {"id": policy.pk, "name": policy.name} if policy else None,
             "response_due_at": _dt(inquiry.response_due_at),
             "resolve_due_at": _dt(inquiry.resolve_due_at),
             "next_callback_at": _dt(inquiry.next_callback_at),

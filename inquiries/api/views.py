@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from fulfillment import clock
 from fulfillment.api.auth import actor_for
 from fulfillment.api.errors import CONTENT_TYPE, problem
 from fulfillment.api.idempotency import run_idempotent
@@ -64,7 +65,7 @@ def _pk(ref: str) -> int:
 
 def _loaded(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
     """What ``serializers.inquiry_dict`` reads, in a fixed number of queries for any page size."""
-    return queryset.select_related("customer", "assignee").prefetch_related(
+    return queryset.select_related("customer", "assignee", "policy").prefetch_related(
         "tags",
         Prefetch(
             "order_links",
@@ -142,7 +143,8 @@ class InquiryViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([s.inquiry_dict(inquiry) for inquiry in page])
+        now = clock.now()
+        return self.get_paginated_response([s.inquiry_dict(inquiry, now=now) for inquiry in page])
 
     def retrieve(self, request, ref=None):
         inquiry = get_object_or_404(self.get_queryset(), pk=_pk(ref))
