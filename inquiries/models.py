@@ -143,8 +143,8 @@ class Inquiry(models.Model):
             ),
             models.Index(fields=["tier", "due_at", "id"], condition=Q(status__in=ACTIVE), name="inquiry_team_due_idx"),
             models.Index(fields=["warn_at"], condition=Q(status__in=ACTIVE), name="inquiry_warn_idx"),
-            models.Index(fields=["policy"], condition=Q(status__in=ACTIVE), name="inquiry_open_policy_idx"),
-            models.Index(fields=["calendar"], condition=Q(status__in=ACTIVE), name="inquiry_open_calendar_idx"),
+            models.Index(fields=["policy", "id"], condition=Q(status__in=ACTIVE), name="inquiry_open_policy_idx"),
+            models.Index(fields=["calendar", "id"], condition=Q(status__in=ACTIVE), name="inquiry_open_calendar_idx"),
             models.Index(fields=["customer", "-created_at"], name="inquiry_customer_idx"),
             models.Index(fields=["updated_at", "id"], name="inquiry_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="inquiry_created_idx"),
@@ -186,7 +186,7 @@ class Inquiry(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return bool(self.is_active and self.due_at and self.due_at < clock.now())
+        return bool(self.is_active and self.due_at and self.due_at <= clock.now())
 
 
 class InquiryOrder(models.Model):
