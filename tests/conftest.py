@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 
 from fulfillment.tiers import Tier
+from inquiries.services import targets
 
 from .factories import CustomerFactory, OrderFactory, UserFactory
 
@@ -43,6 +44,8 @@ def _service_target_defaults(request):
     else:
         return
     _DEFAULT_POLICY.create(apps, None)
+    # Rolled-back tests reuse calendar ids at version 1: never serve one test another's hours.
+    targets._calendars.clear()
 
 
 @pytest.fixture
