@@ -142,7 +142,6 @@ class Inquiry(models.Model):
                 name="inquiry_unassigned_due_idx",
             ),
             models.Index(fields=["tier", "due_at", "id"], condition=Q(status__in=ACTIVE), name="inquiry_team_due_idx"),
-            models.Index(fields=["warn_at"], condition=Q(status__in=ACTIVE), name="inquiry_warn_idx"),
             models.Index(fields=["policy", "id"], condition=Q(status__in=ACTIVE), name="inquiry_open_policy_idx"),
             models.Index(fields=["calendar", "id"], condition=Q(status__in=ACTIVE), name="inquiry_open_calendar_idx"),
             models.Index(fields=["customer", "-created_at"], name="inquiry_customer_idx"),
