@@ -58,6 +58,7 @@ import run
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q
+from django.test import Client
 from measure import DbTimer, pct
 
 from fulfillment import clock
@@ -338,6 +339,24 @@ def explain(user, queue: str, sla: str, native: bool) -> str:
     return statement + ";\n\n" + plan
 
 
+def time_pages(users: dict, args) -> tuple[list[dict], list[str]]:
+    """The same filters through the real view (``/inquiries/?queue=…&sla=…``, template included),
+    with ``run.time_scenario`` as bench/run_inquiries.py times its queues."""
+    rows, sql = [], []
+    for queue, user in users.items():
+        client = Client()
+        client.force_login(user)
+        for sla in SLA:
+            url = f"/inquiries/?queue={queue}&sla={sla}"
+            row, text = run.time_scenario(
+                client, f"page_{queue}_{sla}", f"{queue}, sla={sla}", lambda i, u=url: u, args
+            )
+            row.update(queue=queue, sla=sla)
+            rows.append(row)
+            sql.append(text)
+    return rows, sql
+
+
 def queue_users():
     User = get_user_model()
     supervisor = User.objects.filter(username__startswith="benchstaff-t4-").order_by("username").first()
@@ -492,6 +511,32 @@ def render(info: dict, args) -> str:
         lines += [
             "",
             "Matching: how many inquiries the filter matches in that queue (one `count()` after the timed runs).",
+            "Statistics: "
+            + (
+                f"`ANALYZE inquiries_inquiry` ({info['analyze_seconds']:.1f} s) after the recomputes, as autovacuum"
+                " does after writes of this size."
+                if "analyze_seconds" in info
+                else "**as the recomputes left them (`--no-analyze`): no ANALYZE after writing the deadlines.**"
+            ),
+        ]
+        if q["pages"]:
+            lines += [
+                "",
+                "The same filters through the real view (`/inquiries/?queue=…&sla=…`: middleware, session, selector,"
+                " paginator, template), `django.test.Client` in process, DEBUG off, as `bench/run_inquiries.py`"
+                f" times its queues ({args.warmup} warm-up requests, then up to {args.runs}); the SQL of one request"
+                f" each is in `{Path(args.out).stem}-queries.sql`:",
+                "",
+                "| page | n | p50 ms | p95 ms | max ms | SQL ms p50 | queries | p95 ≤ 100 ms |",
+                "|---|---:|---:|---:|---:|---:|---:|---|",
+            ]
+            for r in q["pages"]:
+                ok = r["p95"] <= QUEUE_TARGET_MS
+                lines.append(
+                    f"| `{r['example']}` | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
+                    f"{r['db_p50']:.1f} | {r['queries']} | {'yes' if ok else '**MISS**'} |"
+                )
+        lines += [
             "",
             f"EXPLAIN (ANALYZE, BUFFERS) of the worst p95 ({worst['queue']}, sla={worst['sla']}):",
             "",
@@ -514,6 +559,12 @@ def main() -> None:
         "--refill",
         action="store_true",
         help="clear policy, deadlines and target records of the open inquiries first (a first-time fill)",
+    )
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit per page scenario")
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="measure the queues without ANALYZE after the recomputes (statistics as autovacuum left them)",
     )
     parser.add_argument("--skip", default="", help="comma-separated: fill,recompute,queues")
     parser.add_argument("--out", default=str(RESULTS / "targets-latest.md"))
@@ -565,6 +616,13 @@ def main() -> None:
                 policy, EDIT_FROM, args.batch_size, f"bench {stamp}: resolution {EDIT_TO} → {EDIT_FROM} (restored)"
             )
             log(f"restore: {info['restore']}")
+    if "queues" not in skip and not args.no_analyze:
+        # What autovacuum does after a write this size; without it the planner still believes
+        # the statistics of before the fill (no warn_at at all): see --no-analyze.
+        start = time.perf_counter()
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE inquiries_inquiry")
+        info["analyze_seconds"] = time.perf_counter() - start
     if "queues" not in skip:
         native = selector_takes_sla()
         supervisor, rep, mine, mine_count = queue_users()
@@ -576,7 +634,11 @@ def main() -> None:
                 rows.append(r)
                 log(f"{queue:10} {sla:9} p50={r['p50']:7.1f} p95={r['p95']:7.1f} matching={r['matching']:,}")
         worst = max(rows, key=lambda r: r["p95"])
+        pages, sql = time_pages({"team": supervisor, "unassigned": rep, "mine": mine}, args) if native else ([], [])
+        if sql:
+            (Path(args.out).parent / (Path(args.out).stem + "-queries.sql")).write_text("\n\n".join(sql) + "\n")
         info["queues"] = {
+            "pages": pages,
             "native": native,
             "rows": rows,
             "worst": worst,
