@@ -391,8 +391,9 @@ def fmt_split(r: dict) -> list[str]:
     lines.append(f"| **total** | **{total:.2f}** | 100% | |")
     lines.append("")
     lines.append(
-        f"Inside `cursor.execute`: {r['db_seconds']:.2f} s in {r['db_queries']:,} statements (round trips"
-        " included; code that reads the timeline through a server-side cursor has its fetches outside this figure)."
+        f"Inside Django's `cursor.execute`: {r['db_seconds']:.2f} s in {r['db_queries']:,} statements (round trips"
+        " included; not in this figure: the writes through psycopg2's `execute_values` on the raw cursor, and"
+        " rows fetched later from a server-side cursor, as older code read the timeline)."
     )
     return lines
 
