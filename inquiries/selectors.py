@@ -58,8 +58,9 @@ def by_deadline(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
 
 def sla_condition(sla: str, *, now: dt.datetime) -> Q:
     """The inquiries at risk, breached or either at ``now`` (``sla``: a ``SlaFilter`` value), as
-    plain comparisons on the columns the save keeps, so the queues still walk their
-    (…, due_at, id) indexes and ``inquiry_warn_idx`` can answer the rest.
+    plain comparisons on the columns the save keeps, so every queue still walks its own
+    (…, due_at, id) index and filters ``warn_at`` on the way (there is deliberately no index on
+    ``warn_at``: the planner misjudged it and sorted every match, see migration 0008).
 
     A deadline's warning instant always comes before it (the warning share is below 100 %), so
     every breached inquiry has ``warn_at <= now`` too: "attention" is that one comparison."""
