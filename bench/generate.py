@@ -237,6 +237,7 @@ def generate_customers(n: int, seed: int, now: float):
         line2 = f"Apt {rng.randint(1, 60)}" if rng.random() < 0.25 else ""
         created = now - span * (1 - cid / n) - rng.random() * 86400
         updated = created + rng.random() * (now - created)
+        vip = rng.random() < 0.01
         row = (
             cid,
             name,
@@ -251,10 +252,11 @@ def generate_customers(n: int, seed: int, now: float):
             region,
             postal,
             country,
-            "VIP: call before shipping." if rng.random() < 0.01 else "",
+            "VIP: call before shipping." if vip else "",
             ts(created),
             ts(updated),
             1,
+            "vip" if vip else "standard",
         )
         buf.write("\t".join(esc(v) if isinstance(v, str) else str(v) for v in row))
         buf.write("\n")
@@ -265,7 +267,7 @@ def generate_customers(n: int, seed: int, now: float):
 
 CUSTOMER_COLUMNS = (
     "id, name, email, phone, phone_digits, preferred_language, preferred_channel, address_line1, address_line2, "
-    "city, region, postal_code, country, notes, created_at, updated_at, version"
+    "city, region, postal_code, country, notes, created_at, updated_at, version, tier"
 )
 ORDER_COLUMNS = (
     "id, number, source, external_ref, customer_id, status, held_from_status, currency, subtotal, total, "

@@ -101,7 +101,7 @@ INQUIRY_COLUMNS = (
     "id, subject, channel, category, priority, status, tier, specialty_needed, created_at, updated_at, version, "
     "response_due_at, resolve_due_at, next_callback_at, next_step_due, due_at, first_response_at, last_inbound_at, "
     "last_outbound_at, resolved_at, closed_at, reopen_count, message_count, plan_steps_total, plan_steps_done, "
-    "last_message_id, assignee_id, customer_id"
+    "last_message_id, assignee_id, customer_id, due_kind, targets_recorded"
 )
 MESSAGE_COLUMNS = (
     "id, inquiry_id, kind, channel, subject, body, author_id, author_name, sender_email, to_email, received_on, "
@@ -750,7 +750,7 @@ class Life:
             f"{next_step_due.isoformat() if next_step_due else NULL}\t{opt_ts(due)}\t{opt_ts(self.first_response)}\t"
             f"{opt_ts(self.last_in)}\t{opt_ts(self.last_out)}\t{opt_ts(self.resolved)}\t{opt_ts(self.closed)}\t"
             f"{self.reopen_count}\t{self.message_count}\t{steps_total}\t{steps_done}\t{self.last_message_id}\t"
-            f"{self.assignee_id or NULL}\t{self.customer_id}\n"
+            f"{self.assignee_id or NULL}\t{self.customer_id}\t\t0\n"
         )
 
 
