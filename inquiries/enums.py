@@ -198,3 +198,4 @@ class EventType(models.TextChoices):
     CUSTOMER_UPDATED = "customer_updated", _("Customer details changed")
     ATTACHMENT_REFUSED = "attachment_refused", _("Attachment refused")
     DEADLINES_RECOMPUTED = "deadlines_recomputed", _("Deadlines recomputed")
+    POLICY_CHANGED = "policy_changed", _("Service policy changed")

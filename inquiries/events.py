@@ -21,6 +21,13 @@ def created(inquiry: Inquiry, actor: Actor) -> InquiryEvent:
     )
 
 
+def policy_changed(inquiry: Inquiry, actor: Actor, *, old: int, new: int | None, names: dict) -> InquiryEvent:
+    """The inquiry moved to another service policy (its priority, channel or category changed,
+    or a rule did). The clocks count on the new policy's calendar from here on (R22)."""
+    old_name, new_name = names.get(old, ""), names.get(new, "")
+    return _event(inquiry, actor, EventType.POLICY_CHANGED, old=old, new=new, old_name=old_name, new_name=new_name)
+
+
 def message_in(inquiry: Inquiry, actor: Actor, message: Message, *, auto: bool = False) -> InquiryEvent:
     """``auto``: an automatic reply (out-of-office): on the timeline, but it starts no clock."""
     if auto:

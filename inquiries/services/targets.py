@@ -32,6 +32,7 @@ from fulfillment.actors import Actor, as_actor
 from fulfillment.errors import InvalidInput
 from fulfillment.permissions import require
 
+from .. import events
 from .. import permissions as perms
 from ..enums import ACTIVE, CallbackState, CallOutcome, EventType, InquiryStatus
 from ..models import (
@@ -62,6 +63,7 @@ HISTORY_TYPES = (
     EventType.MESSAGE_IN,
     EventType.MESSAGE_OUT,
     EventType.CALL,
+    EventType.POLICY_CHANGED,
 )
 #: Fields whose change makes the rules choose the policy again.
 CHOICE_FIELDS = frozenset({"priority", "channel", "category"})
@@ -145,6 +147,18 @@ class Configuration:
             found = self._applied[key] = self._applied_now(policy_id, priority=priority, channel=channel)
         return found
 
+    def names(self, *policy_ids: int | None) -> dict[str, str]:
+        """``old_name`` / ``new_name`` for a policy-change event."""
+        found = [self.policies[i].name if i in self.policies else "" for i in policy_ids]
+        return {"old_name": found[0], "new_name": found[1]}
+
+    def calendar_of(self, policy_id: int | None) -> businesstime.BusinessCalendar | None:
+        policy = self.policies.get(policy_id) if policy_id else None
+        if policy is None:
+            return None
+        cal = policy.calendar
+        return calendar_for(cal.pk, cal.version, cal.time_zone)
+
     def _applied_now(self, policy_id: int | None, *, priority: int, channel: str) -> Applied:
         policy = self.policies.get(policy_id) if policy_id else None
         if policy is None:
@@ -199,7 +213,18 @@ def _applied_for_save(inquiry: Inquiry, rechoose: bool) -> Applied:
 # --- history ------------------------------------------------------------------------------------
 
 
-def _fact(type_: str, at: dt.datetime, new: str | None, outcome: str | None, auto: object) -> clocks.Fact | None:
+def _policy_id(value: object) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _fact(
+    type_: str, at: dt.datetime, new: str | None, outcome: str | None, auto: object, old: object = None
+) -> clocks.Fact | None:
+    if type_ == EventType.POLICY_CHANGED:
+        return clocks.Fact(at, clocks.CALENDAR, policy=_policy_id(new), previous=_policy_id(old))
     if type_ == EventType.CREATED:
         return clocks.Fact(at, clocks.CREATED, InquiryStatus.NEW)
     if type_ == EventType.STATUS_CHANGED:
@@ -219,7 +244,7 @@ def _fact(type_: str, at: dt.datetime, new: str | None, outcome: str | None, aut
 #: for a JSON ``true``, as ``auto is True`` is on the decoded value.
 _HISTORY_SQL = """
     SELECT inquiry_id, type, created_at, details ->> 'new', details ->> 'outcome',
-           (details -> 'auto') = 'true'::jsonb
+           (details -> 'auto') = 'true'::jsonb, details ->> 'old'
     FROM inquiries_inquiryevent
     WHERE inquiry_id = ANY(%s) AND type = ANY(%s)
     ORDER BY inquiry_id, created_at, id
@@ -241,11 +266,13 @@ def histories(inquiry_ids: Iterable[int]) -> dict[int, list[clocks.Fact]]:
         rows = (
             InquiryEvent.objects.filter(inquiry_id__in=inquiry_ids, type__in=HISTORY_TYPES)
             .order_by("inquiry_id", "created_at", "id")
-            .values_list("inquiry_id", "type", "created_at", "details__new", "details__outcome", "details__auto")
+            .values_list(
+                "inquiry_id", "type", "created_at", "details__new", "details__outcome", "details__auto", "details__old"
+            )
             .iterator(chunk_size=5000)
         )
-    for inquiry_id, type_, at, new, outcome, auto in rows:
-        fact = _fact(type_, at, new, outcome, auto)
+    for inquiry_id, type_, at, new, outcome, auto, old in rows:
+        fact = _fact(type_, at, new, outcome, auto, old)
         if fact is not None:
             found[inquiry_id].append(fact)
     return found
@@ -332,21 +359,66 @@ def _pending_callbacks(inquiry_ids: Iterable[int]) -> dict[int, list[tuple[dt.da
     return found
 
 
-def evaluate(inquiry: Inquiry, *, rechoose: bool = False) -> tuple[Applied, clocks.Clocks | None]:
+def place_calendars(
+    facts: list[clocks.Fact], calendar_of, current: businesstime.BusinessCalendar
+) -> tuple[list[clocks.Fact], businesstime.BusinessCalendar | None]:
+    """Give each change of policy in the history the calendar it counts on from then on, and
+    return the calendar the inquiry was opened on (None: it never changed policy)."""
+    switches = [f for f in facts if f.kind == clocks.CALENDAR]
+    if not switches:
+        return facts, None
+    opening = calendar_of(switches[0].previous) or current
+    placed = [
+        dataclasses.replace(f, calendar=calendar_of(f.policy) or current) if f.kind == clocks.CALENDAR else f
+        for f in facts
+    ]
+    return placed, opening
+
+
+def _calendars_of_policies(facts: list[clocks.Fact]):
+    ids = {i for f in facts if f.kind == clocks.CALENDAR for i in (f.policy, f.previous) if i}
+    if not ids:
+        return lambda _policy_id: None
+    found = {
+        p.pk: calendar_for(p.calendar.pk, p.calendar.version, p.calendar.time_zone)
+        for p in ServicePolicy.objects.select_related("calendar").filter(pk__in=ids)
+    }
+    return found.get
+
+
+def _compute(facts: list[clocks.Fact], applied: Applied, calendar_of, **options) -> clocks.Clocks:
+    placed, opening = place_calendars(facts, calendar_of, applied.calendar)
+    return clocks.compute(
+        placed, targets=applied.targets, calendar=applied.calendar, opening_calendar=opening, **options
+    )
+
+
+def evaluate(
+    inquiry: Inquiry, *, rechoose: bool = False, applied: Applied | None = None
+) -> tuple[Applied, clocks.Clocks | None]:
     """The inquiry's policy and clocks now (reads only). The inquiry page shows these."""
-    applied = _applied_for_save(inquiry, rechoose)
+    applied = applied or _applied_for_save(inquiry, rechoose)
     if applied.calendar is None:
         return applied, None
     facts = histories([inquiry.pk]).get(inquiry.pk, [])
-    return applied, clocks.compute(facts, targets=applied.targets, calendar=applied.calendar)
+    return applied, _compute(facts, applied, _calendars_of_policies(facts))
+
+
+def _record_policy_change(inquiry: Inquiry, old: int, new: int | None) -> None:
+    names = dict(ServicePolicy.objects.filter(pk__in=[old, new]).values_list("pk", "name"))
+    events.policy_changed(inquiry, Actor.system(_("service targets")), old=old, new=new, names=names)
 
 
 def apply(inquiry: Inquiry, fields: Iterable[str]) -> list[str]:
     """Bring the inquiry's deadline columns up to date inside the caller's transaction (called
     by ``_common.save`` for every change); returns the fields it set. Writes the records of
-    clocks that have just stopped."""
+    clocks that have just stopped, and a timeline event when the inquiry moves to another
+    policy (its clocks count on the new calendar from then on)."""
     fields = set(fields)
-    applied, result = evaluate(inquiry, rechoose=bool(fields & CHOICE_FIELDS))
+    applied = _applied_for_save(inquiry, bool(fields & CHOICE_FIELDS))
+    if inquiry.policy_id is not None and applied.policy_id != inquiry.policy_id:
+        _record_policy_change(inquiry, inquiry.policy_id, applied.policy_id)
+    applied, result = evaluate(inquiry, applied=applied)
     callbacks = _pending_callbacks([inquiry.pk]).get(inquiry.pk, []) if inquiry.next_callback_at else []
     values = deadlines(
         status=inquiry.status,
@@ -609,16 +681,21 @@ def recompute_batch(ids: Sequence[int], *, config: Configuration, actor: Actor, 
     updates: list[tuple[int, Deadlines, int | None, int | None, int]] = []
     events: list[tuple[int, str | None, str | None]] = []
     records: list[TargetRecord] = []
+    moves: list[InquiryEvent] = []
+    mover = Actor.system(_("service targets")).event_fields()
     for row in rows:
         pk, status, priority, channel, category, tier, policy_id, calendar_id, next_cb, next_step, recorded = row[:11]
         old = Deadlines(*row[11:])
         chosen = config.choose(priority=priority, channel=channel, category=category, customer_tier=tier)
         applied = config.applied(chosen, priority=priority, channel=channel)
+        history = facts.get(pk, [])
+        if policy_id is not None and chosen != policy_id:  # moved by a rule: the old calendar counts until now
+            moves.append(InquiryEvent(inquiry_id=pk, type=EventType.POLICY_CHANGED, created_at=now, **mover))
+            moves[-1].details = {"old": policy_id, "new": chosen, **config.names(policy_id, chosen)}
+            history = [*history, clocks.Fact(now, clocks.CALENDAR, policy=chosen, previous=policy_id)]
         result = None
         if applied.calendar is not None:
-            result = clocks.compute(
-                facts.get(pk, []), targets=applied.targets, calendar=applied.calendar, running_only=True
-            )
+            result = _compute(history, applied, config.calendar_of, running_only=True)
         new = deadlines(
             status=status,
             result=result,
@@ -644,6 +721,8 @@ def recompute_batch(ids: Sequence[int], *, config: Configuration, actor: Actor, 
     # One statement each for the batch's records, rows and events (they were one per inquiry).
     if records:
         TargetRecord.objects.bulk_create(records, batch_size=1000, ignore_conflicts=True)
+    if moves:
+        InquiryEvent.objects.bulk_create(moves, batch_size=1000)
     _write(updates, now)
     _write_events(events, reason=reason, actor=actor, now=now)
     return len(updates)

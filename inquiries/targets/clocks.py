@@ -33,6 +33,7 @@ CREATED = "created"
 STATUS = "status"
 CUSTOMER_MESSAGE = "customer_message"
 RESPONSE = "response"
+CALENDAR = "calendar"
 
 # Target kinds.
 FIRST_RESPONSE = "first_response"
@@ -57,8 +58,13 @@ PAUSE_STATUSES = frozenset({"waiting_customer"})
 @dataclasses.dataclass(frozen=True, slots=True)
 class Fact:
     at: dt.datetime
-    kind: str  # CREATED, STATUS, CUSTOMER_MESSAGE or RESPONSE
+    kind: str  # CREATED, STATUS, CUSTOMER_MESSAGE, RESPONSE or CALENDAR
     status: str = ""  # for CREATED (the first status) and STATUS (the new one)
+    #: For CALENDAR (the inquiry moved to another policy): the policies before and after, and
+    #: the calendar counted from ``at`` on (filled in by the service before ``compute``).
+    policy: int | None = None
+    previous: int | None = None
+    calendar: BusinessCalendar | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,6 +90,8 @@ class Clock:
     carried: dt.timedelta = ZERO
     #: Running periods; the last one is open (``None``) while the clock runs.
     segments: list[tuple[dt.datetime, dt.datetime | None]] = dataclasses.field(default_factory=list)
+    #: The calendar each period counts on (a change of policy can change it mid-flight).
+    calendars: list[BusinessCalendar] = dataclasses.field(default_factory=list, compare=False, repr=False)
     state: str = RUNNING
     stopped_at: dt.datetime | None = None
     stopped_by: str = ""
@@ -109,7 +117,7 @@ class Clock:
         """Business time used by ``now``."""
         if self.state != RUNNING:
             return self.taken
-        return self.taken + calendar.measure(self.segments[-1][0], now)
+        return self.taken + self.calendars[-1].measure(self.segments[-1][0], now)
 
     def left(self, calendar: BusinessCalendar, now: dt.datetime) -> dt.timedelta | None:
         """Business time left at ``now`` (negative once breached); ``None`` without a target."""
@@ -126,15 +134,16 @@ class _Timer:
         #: calls (deadline and warning) ask for the same segments.
         self._spans: dict[tuple[dt.datetime, dt.datetime], dt.timedelta] = {}
 
-    def measure(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        key = (start, end)
+    def measure(self, calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        key = (id(calendar), start, end)
         span = self._spans.get(key)
         if span is None:
-            span = self._spans[key] = self.calendar.measure(start, end)
+            span = self._spans[key] = calendar.measure(start, end)
         return span
 
     def open(self, clock: Clock, at: dt.datetime) -> None:
         clock.segments.append((at, None))
+        clock.calendars.append(self.calendar)
         clock.state = RUNNING
 
     def close(self, clock: Clock, at: dt.datetime, state: str) -> None:
@@ -142,8 +151,17 @@ class _Timer:
             opened, _ = clock.segments[-1]
             at = max(at, opened)
             clock.segments[-1] = (opened, at)
-            clock.taken += self.measure(opened, at)
+            clock.taken += self.measure(clock.calendars[-1], opened, at)
         clock.state = state
+
+    def switch(self, running: Iterable[Clock | None], at: dt.datetime, calendar: BusinessCalendar) -> None:
+        """From ``at`` on, count on ``calendar``: running clocks keep the time they have used."""
+        moving = [c for c in running if c is not None and c.state == RUNNING]
+        for clock in moving:
+            self.close(clock, at, RUNNING)
+        self.calendar = calendar
+        for clock in moving:
+            self.open(clock, at)
 
     def pause(self, clock: Clock | None, at: dt.datetime) -> None:
         if clock is not None and clock.state == RUNNING:
@@ -171,12 +189,12 @@ class _Timer:
         used = clock.carried
         if used >= amount:  # reached in an earlier cycle: due from this cycle's start
             return clock.started_at
-        for opened, closed in clock.segments:
+        for (opened, closed), calendar in zip(clock.segments, clock.calendars, strict=True):
             if closed is None:
-                return self.calendar.add(opened, amount - used)
-            span = self.measure(opened, closed)
+                return calendar.add(opened, amount - used)
+            span = self.measure(calendar, opened, closed)
             if used + span >= amount:
-                return self.calendar.add(opened, amount - used)
+                return calendar.add(opened, amount - used)
             used += span
         return None  # paused or stopped short of it
 
@@ -213,14 +231,23 @@ class Clocks:
 
 
 def compute(
-    facts: Iterable[Fact], *, targets: Targets, calendar: BusinessCalendar, running_only: bool = False
+    facts: Iterable[Fact],
+    *,
+    targets: Targets,
+    calendar: BusinessCalendar,
+    opening_calendar: BusinessCalendar | None = None,
+    running_only: bool = False,
 ) -> Clocks:
     """Replay the history and return every clock with its business time and deadlines.
 
     With ``running_only`` the deadlines (``due_at``, ``warn_at``) of paused and stopped clocks
     are left out: a recompute writes only those of running clocks, and working out the others
-    was about half of its business-time arithmetic. Everything else is the same."""
-    timer = _Timer(calendar)
+    was about half of its business-time arithmetic. Everything else is the same.
+
+    ``calendar`` is the calendar of the policy in force. When the inquiry moved between policies,
+    the history holds CALENDAR facts, and ``opening_calendar`` is the one it was opened on: each
+    period is counted on the calendar in force then (R22)."""
+    timer = _Timer(opening_calendar or calendar)
     clocks: list[Clock] = []
     status = ""
     first = reply = resolution = None
@@ -284,6 +311,8 @@ def compute(
             waiting_since = None
             timer.stop(first, at, BY_RESPONSE)
             timer.stop(reply, at, BY_RESPONSE)
+        elif fact.kind == CALENDAR and fact.calendar is not None:
+            timer.switch((first, reply, resolution), at, fact.calendar)
 
     for clock in clocks:
         if running_only and clock.state != RUNNING:

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.test import Client
 
+from fulfillment import clock
 from fulfillment.errors import InvalidInput, PermissionDenied
 from inquiries import services
 from inquiries.enums import CallDirection, CallOutcome, Category, Channel, EventType, InquiryStatus, Priority
@@ -23,6 +24,7 @@ from inquiries.mail.inbound import mail_ingest
 from inquiries.models import (
     DueKind,
     Inquiry,
+    InquiryEvent,
     PolicyTarget,
     RecomputeState,
     ServicePolicy,
@@ -604,19 +606,38 @@ def test_R22_a_priority_change_mid_flight_can_breach_at_once(open_at, desk, rep)
     }
 
 
-def test_R22_a_policy_change_to_another_calendar_measures_the_history_on_that_calendar(open_at, desk, rep):
+def test_R22_a_policy_change_to_another_calendar_keeps_the_business_time_already_used(open_at, desk, rep, system):
     around = make_calendar("Around the clock", hours=[(d, dt.time(0), dt.time(0)) for d in range(7)])
     make_rule(10, make_policy("Urgent desk", calendar=around, targets={4: (120, 120, 480)}), priority=Priority.URGENT)
     inquiry = open_at(at(7, 16))  # normal, Friday 16:00 on Standard hours
     desk.at(at(10, 9), services.inquiry_update, actor=rep, inquiry=inquiry, priority=Priority.URGENT)
     row = fresh(inquiry)
     assert (row.policy.name, row.calendar) == ("Urgent desk", around)
-    # The whole history is measured around the clock: 120 minutes from Friday 16:00 → Friday
-    # 18:00, breached at the moment of the change (the weekend counts on this calendar).
-    assert row.response_due_at == at(7, 18)
-    # Resolution: 480 minutes from Friday 16:00 → Saturday 00:00.
-    assert row.resolve_due_at == at(8, 0)
-    assert row.due_at == at(7, 18)
+    # Used before the change: Friday 16:00–17:00 on Standard hours = 1 h (the weekend does not
+    # count: it was spent under Standard hours). 120 − 60 = 60 minutes left around the clock from
+    # Monday 09:00 → 10:00.
+    assert row.response_due_at == at(10, 10)
+    # Resolution: 480 − 60 = 420 minutes from Monday 09:00 → 16:00.
+    assert row.resolve_due_at == at(10, 16)
+    move = InquiryEvent.objects.get(inquiry=inquiry, type=EventType.POLICY_CHANGED)
+    assert (move.details["old_name"], move.details["new_name"]) == ("Standard", "Urgent desk")
+    assert move.created_at == at(10, 9)
+    # A recompute replays the same history, and gives the same answer.
+    job = desk.at(at(10, 9, 30), target_service.rules_changed, actor=system)
+    desk.at(at(10, 9, 30), target_service.recompute_run, job_id=job.pk)
+    assert (fresh(inquiry).response_due_at, fresh(inquiry).resolve_due_at) == (at(10, 10), at(10, 16))
+
+
+def test_R22_a_rule_that_moves_open_inquiries_keeps_their_time_too(open_at, desk, system):
+    inquiry = open_at(at(7, 16))  # normal, Friday 16:00 on Standard hours: 1 h used by Monday 09:00
+    around = make_calendar("Around the clock", hours=[(d, dt.time(0), dt.time(0)) for d in range(7)])
+    make_rule(10, make_policy("Everyone 24/7", calendar=around, targets={2: (120, 120, 480)}))
+    job = desk.at(at(10, 9), target_service.rules_changed, actor=system)
+    desk.at(at(10, 9), target_service.recompute_run, job_id=job.pk)
+    row = fresh(inquiry)
+    assert row.policy.name == "Everyone 24/7"
+    assert (row.response_due_at, row.resolve_due_at) == (at(10, 10), at(10, 16))  # as above
+    assert InquiryEvent.objects.filter(inquiry=inquiry, type=EventType.POLICY_CHANGED).count() == 1
 
 
 # --- R25 callbacks ----------------------------------------------------------------------------------
@@ -976,3 +997,19 @@ def test_R3_a_calendar_across_a_daylight_saving_change_keeps_its_local_hours(ope
     assert records(inquiry) == [
         (TargetKind.FIRST_RESPONSE, 1, at(7, 21), at(10, 13, 30), "response", 120, 90 * 60, True),
     ]
+
+
+def test_R22_R32_the_timeline_shows_the_policy_change_and_the_recompute(open_at, desk, rep, system, client):
+    around = make_calendar("Around the clock", hours=[(d, dt.time(0), dt.time(0)) for d in range(7)])
+    make_rule(10, make_policy("Urgent desk", calendar=around, targets={4: (120, 120, 480)}), priority=Priority.URGENT)
+    inquiry = open_at(at(7, 16))
+    desk.at(at(10, 9), services.inquiry_update, actor=rep, inquiry=inquiry, priority=Priority.URGENT)
+    job = desk.at(at(10, 9, 30), target_service.rules_changed, actor=system, reason="Weekend cover <b>added</b>")
+    PolicyTarget.objects.filter(policy__name="Urgent desk").update(first_response_minutes=150)
+    desk.at(at(10, 9, 30), target_service.recompute_run, job_id=job.pk)
+    client.force_login(rep)
+    with clock.frozen(at(10, 9, 31)):
+        page = client.get(f"/inquiries/{inquiry.pk}/").content.decode()
+    assert "Service policy changed" in page and "Standard → Urgent desk" in page
+    assert "Deadlines recomputed" in page
+    assert "Weekend cover &lt;b&gt;added&lt;/b&gt;" in page  # escaped
