@@ -4,9 +4,11 @@ durations."""
 import datetime as dt
 
 from django import template
+from django.db.models import IntegerChoices
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
+from fulfillment.tiers import Tier
 from orders.enums import OrderAction
 
 from .. import selectors
@@ -21,6 +23,7 @@ from ..enums import (
     RemedyState,
     ServiceState,
 )
+from ..models import DueKind
 
 register = template.Library()
 
@@ -33,17 +36,22 @@ _CHOICES = {
     "remedy_state": RemedyState,
     "call_direction": CallDirection,
     "call_outcome": CallOutcome,
+    "due_kind": DueKind,
+    "tier": Tier,
 }
 
 
 @register.filter
 def ilabel(value, kind: str):
-    """``{{ d.new|ilabel:"status" }}`` → "Waiting on customer"; unknown codes as given."""
+    """``{{ d.new|ilabel:"status" }}`` → "Waiting on customer"; unknown codes as given.
+
+    Also the cheap way to show a row's choice in a long list: ``get_FOO_display`` hashes every
+    label of the field's choices (a translation each) on every call."""
     choices = _CHOICES.get(kind)
     if choices is None or value in (None, ""):
         return value
     try:
-        return choices(int(value) if choices is Priority else value).label
+        return choices(int(value) if issubclass(choices, IntegerChoices) else value).label
     except (ValueError, TypeError):
         return value
 
