@@ -163,8 +163,7 @@ class Configuration:
         policy = self.policies.get(policy_id) if policy_id else None
         if policy is None:
             return Applied(None, None, None, NO_TARGETS)
-        rows = {(t.priority, t.channel): t for t in policy.targets.all()}
-        target = rows.get((priority, channel)) or rows.get((priority, ""))
+        target = _target_row(policy.targets.all(), priority=priority, channel=channel)
         cal = policy.calendar
         return Applied(
             policy.pk,
@@ -172,6 +171,13 @@ class Configuration:
             calendar_for(cal.pk, cal.version, cal.time_zone),
             _targets(target, policy.warn_percent),
         )
+
+
+def _target_row(rows: Iterable[PolicyTarget], *, priority: int, channel: str) -> PolicyTarget | None:
+    """R12: the row for the priority and the channel wins over the row for the priority on any
+    channel."""
+    found = {(t.priority, t.channel): t for t in rows}
+    return found.get((priority, channel)) or found.get((priority, ""))
 
 
 def _targets(row: PolicyTarget | None, warn_percent: int) -> clocks.Targets:
@@ -199,12 +205,8 @@ def _applied_for_save(inquiry: Inquiry, rechoose: bool) -> Applied:
     policy = ServicePolicy.objects.select_related("calendar").filter(pk=inquiry.policy_id).first()
     if policy is None:
         return Applied(None, None, None, NO_TARGETS)
-    row = (
-        PolicyTarget.objects.filter(policy_id=policy.pk, priority=inquiry.priority)
-        .filter(Q(channel=inquiry.channel) | Q(channel=""))
-        .order_by("-channel")
-        .first()
-    )
+    rows = PolicyTarget.objects.filter(policy_id=policy.pk, priority=inquiry.priority)
+    row = _target_row(rows, priority=inquiry.priority, channel=inquiry.channel)
     cal = policy.calendar
     calendar = calendar_for(cal.pk, cal.version, cal.time_zone)
     return Applied(policy.pk, cal.pk, calendar, _targets(row, policy.warn_percent))
@@ -516,7 +518,7 @@ def recompute_request(
         policy=policy,
         calendar=calendar,
         requested_by=actor.name[:150],
-        total=_scope(policy, calendar).count(),
+        total=_scope(policy.pk if policy else None, calendar.pk if calendar else None).count(),
     )
     if enqueue:
         transaction.on_commit(lambda: _enqueue(job.pk))
@@ -530,10 +532,9 @@ def _enqueue(job_id: int) -> None:
         log.warning("recompute %s: could not reach the broker (%r); the sweep will run it", job_id, exc)
 
 
-def _scope(policy: ServicePolicy | BusinessCalendar | None, calendar=None):
+def _scope(policy_id: int | None, calendar_id: int | None):
+    """The open inquiries a recompute covers: those of the policy or calendar, or all."""
     qs = Inquiry.objects.filter(status__in=ACTIVE)
-    policy_id = getattr(policy, "pk", policy)
-    calendar_id = getattr(calendar, "pk", calendar)
     if policy_id is not None and calendar_id is not None:
         return qs.filter(Q(policy_id=policy_id) | Q(calendar_id=calendar_id))
     if policy_id is not None:
