@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "fulfillment",
     "orders",
     "inquiries",
+    "escalation",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "fulfillment.tasks.purge_idempotency_records", "schedule": 3600.0},
     "refresh-search-terms": {"task": "inquiries.tasks.refresh_search_terms", "schedule": 24 * 3600.0},
     "sweep-target-recomputes": {"task": "inquiries.tasks.sweep_target_recomputes", "schedule": 60.0},
+    "sweep-escalation-rules": {"task": "escalation.tasks.sweep_escalation_rules", "schedule": 60.0},
 }
 
 # --- security -------------------------------------------------------------------
@@ -249,6 +251,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 FD_SUPPORT_EMAIL = os.environ.get("FD_SUPPORT_EMAIL", "support@desk.example")
+#: The desk's own address, for links in staff notification mails.
+FD_SITE_URL = os.environ.get("FD_SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = FD_SUPPORT_EMAIL
 SERVER_EMAIL = FD_SUPPORT_EMAIL
 FD_MAIL_DOMAIN = os.environ.get("FD_MAIL_DOMAIN", FD_SUPPORT_EMAIL.rpartition("@")[2] or "desk.example")

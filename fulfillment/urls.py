@@ -15,10 +15,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("inquiries.api.urls")),
+    path("api/v1/", include("escalation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),
     path("inbound/", include("inquiries.mail.urls")),
     path("", include("orders.urls")),
     path("", include("inquiries.urls")),
+    path("", include("escalation.urls")),
 ]

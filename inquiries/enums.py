@@ -163,17 +163,28 @@ CATEGORY_REMEDIES: dict[str, tuple[str, ...]] = {
 
 class RemedyState(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
+    PENDING_APPROVAL = "pending_approval", _("Awaiting approval")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+    DENIED = "denied", _("Not approved")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+R = RemedyState
+
+#: The ONE remedy transition table. A remedy within the proposer's authority is PROPOSED and the
+#: customer's answer moves it on; one above it waits for approval (``remedy_approve`` accepts and
+#: carries it out, ``remedy_deny`` refuses it); the proposer may withdraw either.
 REMEDY_TRANSITIONS: dict[str, frozenset[str]] = {
-    RemedyState.PROPOSED: frozenset({RemedyState.ACCEPTED, RemedyState.DECLINED, RemedyState.WITHDRAWN}),
-    RemedyState.ACCEPTED: frozenset(),
-    RemedyState.DECLINED: frozenset(),
-    RemedyState.WITHDRAWN: frozenset(),
+    R.PROPOSED: frozenset({R.ACCEPTED, R.DECLINED, R.WITHDRAWN}),
+    R.PENDING_APPROVAL: frozenset({R.ACCEPTED, R.DENIED, R.WITHDRAWN}),
+    R.ACCEPTED: frozenset(),
+    R.DECLINED: frozenset(),
+    R.DENIED: frozenset(),
+    R.WITHDRAWN: frozenset(),
 }
+#: The moves only an approver makes (from PENDING_APPROVAL); the customer's answer never does.
+APPROVAL_MOVES = frozenset({R.ACCEPTED, R.DENIED})
 
 
 class EventType(models.TextChoices):
@@ -198,4 +209,12 @@ class EventType(models.TextChoices):
     CUSTOMER_UPDATED = "customer_updated", _("Customer details changed")
     ATTACHMENT_REFUSED = "attachment_refused", _("Attachment refused")
     DEADLINES_RECOMPUTED = "deadlines_recomputed", _("Deadlines recomputed")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    REMEDY_APPROVED = "remedy_approved", _("Remedy approved")
+    REMEDY_DENIED = "remedy_denied", _("Remedy not approved")
+    ESCALATED = "escalated", _("Escalated")
+    TAKEN_OVER = "taken_over", _("Taken over")
+    RETURNED = "returned", _("Returned with coaching")
+    REASSIGNED = "reassigned", _("Reassigned to a lower tier")
+    DE_ESCALATED = "de_escalated", _("De-escalated")
     POLICY_CHANGED = "policy_changed", _("Service policy changed")

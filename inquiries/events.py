@@ -142,3 +142,56 @@ def customer_updated(inquiry: Inquiry, actor: Actor, *, changes: dict) -> Inquir
 
 def attachment_refused(inquiry: Inquiry, actor: Actor, *, filename: str, reason: str) -> InquiryEvent:
     return _event(inquiry, actor, EventType.ATTACHMENT_REFUSED, filename=filename, reason=reason)
+
+
+def approval_requested(inquiry: Inquiry, actor: Actor, *, remedy) -> InquiryEvent:
+    """A remedy above the proposer's authority, waiting for ``remedy.approval_tier``."""
+    return _event(
+        inquiry,
+        actor,
+        EventType.APPROVAL_REQUESTED,
+        remedy=remedy.pk,
+        kind=remedy.kind,
+        amount=str(remedy.amount) if remedy.amount is not None else "",
+        currency=remedy.currency,
+        description=remedy.description,
+        reason=remedy.reason,
+        order=remedy.order.number if remedy.order_id else "",
+        tier=remedy.approval_tier,
+    )
+
+
+def remedy_approved(inquiry: Inquiry, actor: Actor, *, remedy, outcome: dict) -> InquiryEvent:
+    return _event(
+        inquiry,
+        actor,
+        EventType.REMEDY_APPROVED,
+        remedy=remedy.pk,
+        kind=remedy.kind,
+        amount=str(remedy.amount) if remedy.amount is not None else "",
+        asked=str(remedy.requested_amount) if remedy.requested_amount is not None else "",
+        currency=remedy.currency,
+        note=remedy.approval_note,
+        outcome=outcome,
+    )
+
+
+def remedy_denied(inquiry: Inquiry, actor: Actor, *, remedy) -> InquiryEvent:
+    return _event(
+        inquiry,
+        actor,
+        EventType.REMEDY_DENIED,
+        remedy=remedy.pk,
+        kind=remedy.kind,
+        amount=str(remedy.amount) if remedy.amount is not None else "",
+        currency=remedy.currency,
+        note=remedy.approval_note,
+    )
+
+
+def tier_moved(inquiry: Inquiry, actor: Actor, type_: str, **details) -> InquiryEvent:
+    """The inquiry moved on the ladder (``type_``: escalated, taken over, returned, reassigned,
+    de-escalated). Written by the escalation app's services; ``details`` carry from and to tier,
+    who, why and the escalation's id. A coaching note's words are never in an event: they are
+    on the escalation row, shown only to those who may read them."""
+    return _event(inquiry, actor, type_, **details)

@@ -97,6 +97,8 @@ class Inquiry(models.Model):
     next_callback_at = models.DateTimeField(_("next callback"), null=True, blank=True)
     next_step_due = models.DateField(_("next plan step due"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # When the inquiry reached its tier (null: at the rep tier since it was opened).
+    tier_changed_at = models.DateTimeField(_("at this tier since"), null=True, blank=True)
     #: What ``due_at`` is for, and when the first live target reaches its warning share.
     due_kind = models.CharField(_("due next"), max_length=20, choices=DueKind.choices, blank=True)
     warn_at = models.DateTimeField(_("at risk from"), null=True, blank=True)
@@ -336,7 +338,7 @@ class Remedy(models.Model):
         Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT, related_name="remedies"
     )
     kind = models.CharField(_("remedy"), max_length=20, choices=RemedyKind.choices)
-    state = models.CharField(_("state"), max_length=10, choices=RemedyState.choices, default=RemedyState.PROPOSED)
+    state = models.CharField(_("state"), max_length=20, choices=RemedyState.choices, default=RemedyState.PROPOSED)
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     description = models.CharField(_("what is offered"), max_length=500, blank=True)
@@ -358,19 +360,89 @@ class Remedy(models.Model):
         Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="replacement_for"
     )
     refund_payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who proposed it (nobody approves their own request), and the approval when it needed one.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approval_tier = models.PositiveSmallIntegerField(
+        _("needs approval from"),
+        choices=Tier.choices,
+        null=True,
+        blank=True,
+        help_text=_("The lowest tier that may grant it, when it was above the proposer's authority."),
+    )
+    requested_amount = models.DecimalField(_("amount asked for"), null=True, blank=True, **MONEY)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approver"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approval_decided_at = models.DateTimeField(_("approval decided"), null=True, blank=True)
+    approval_note = models.CharField(_("approver's note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("remedy")
         verbose_name_plural = _("remedies")
         ordering = ["created_at", "id"]
+        indexes = [
+            # The review queue's approvals: those waiting on one tier, oldest first.
+            models.Index(
+                fields=["approval_tier", "created_at", "id"],
+                condition=Q(state=RemedyState.PENDING_APPROVAL),
+                name="remedy_pending_approval_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=RemedyKind.values), name="remedy_kind_valid"),
             models.CheckConstraint(condition=Q(state__in=RemedyState.values), name="remedy_state_valid"),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gt=0), name="remedy_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(state=RemedyState.PENDING_APPROVAL) | Q(approval_tier__isnull=False),
+                name="remedy_pending_has_approval_tier",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_state_display()})"
+
+
+class AuthorityLimit(models.Model):
+    """How much one tier may grant without asking: the highest refund, the highest goodwill
+    credit or gift, and whether it may send a replacement or arrange extra help. Information is
+    always allowed. A tier without a row may grant nothing but information. Empty amount = no
+    limit. A remedy above the proposer's limit becomes an approval request to the lowest tier
+    whose limit allows it (``inquiries.services.remedies``)."""
+
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, unique=True)
+    max_refund = models.DecimalField(
+        _("highest refund"), null=True, blank=True, help_text=_("Empty: no limit."), **MONEY
+    )
+    max_credit = models.DecimalField(
+        _("highest credit or gift"), null=True, blank=True, help_text=_("Empty: no limit."), **MONEY
+    )
+    may_replace = models.BooleanField(_("may send a replacement"), default=True)
+    may_extra_help = models.BooleanField(_("may arrange extra help"), default=True)
+    updated_at = models.DateTimeField(_("updated"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("authority limit")
+        verbose_name_plural = _("authority limits")
+        ordering = ["tier"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="authoritylimit_tier_valid"),
+            models.CheckConstraint(
+                condition=Q(max_refund__isnull=True) | Q(max_refund__gte=0), name="authoritylimit_refund_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_credit__isnull=True) | Q(max_credit__gte=0), name="authoritylimit_credit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(Tier(self.tier).label)
 
 
 class PlanStep(models.Model):
@@ -513,6 +585,7 @@ class InquiryEvent(TimelineEvent):
 
 __all__ = [
     "Attachment",
+    "AuthorityLimit",
     "CallLog",
     "Callback",
     "InboundMail",

@@ -30,12 +30,14 @@ def require_service(available: bool, reason: str) -> None:
 
 
 _DEFAULT_POLICY = importlib.import_module("inquiries.migrations.0006_default_service_policy")
+_DEFAULT_AUTHORITY = importlib.import_module("inquiries.migrations.0011_default_authority_limits")
 
 
 @pytest.fixture(autouse=True)
 def _service_target_defaults(request):
-    """Migration 0006 creates the default calendar and service policy; a transactional test's
-    flush deletes them for the tests after it. Every test that uses the database gets them."""
+    """Migration 0006 creates the default calendar and service policy, 0011 the authority
+    limits; a transactional test's flush deletes them for the tests after it. Every test that
+    uses the database gets them."""
     names = request.fixturenames
     if "transactional_db" in names or "live_server" in names:
         request.getfixturevalue("transactional_db")
@@ -44,6 +46,7 @@ def _service_target_defaults(request):
     else:
         return
     _DEFAULT_POLICY.create(apps, None)
+    _DEFAULT_AUTHORITY.create(apps, None)
     # Rolled-back tests reuse calendar ids at version 1: never serve one test another's hours.
     targets._calendars.clear()
 

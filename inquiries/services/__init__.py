@@ -6,7 +6,8 @@ from ``fulfillment.errors``; nothing is written then. Split by subject:
 
 - ``intake``: inquiry_create, message_receive, call_log, phone_intake, callbacks
 - ``work``: replies and notes, status, details, claim and assign, orders, hand-offs, presence
-- ``remedies``: remedy_propose, remedy_decide (and the one authority check)
+- ``remedies``: remedy_propose, remedy_decide, remedy_approve, remedy_deny (and the one
+  authority rule, ``may_grant``, over the ``AuthorityLimit`` table)
 - ``plans``: plan steps
 - ``compose``: templates, greeting and closing in the customer's language
 """
@@ -20,7 +21,16 @@ from .intake import (
     phone_intake,
 )
 from .plans import plan_step_add, plan_step_set_done
-from .remedies import check_authority, offered_kinds, remedy_decide, remedy_propose
+from .remedies import (
+    approval_tier,
+    check_authority,
+    may_grant,
+    offered_kinds,
+    remedy_approve,
+    remedy_decide,
+    remedy_deny,
+    remedy_propose,
+)
 from .work import (
     StaleReply,
     customer_adjust,
@@ -40,6 +50,7 @@ from .work import (
 
 __all__ = [
     "StaleReply",
+    "approval_tier",
     "call_log",
     "callback_complete",
     "callback_promise",
@@ -52,6 +63,7 @@ __all__ = [
     "inquiry_set_status",
     "inquiry_update",
     "link_order",
+    "may_grant",
     "message_receive",
     "note_add",
     "offered_kinds",
@@ -61,7 +73,9 @@ __all__ = [
     "presence_leave",
     "presence_others",
     "presence_ping",
+    "remedy_approve",
     "remedy_decide",
+    "remedy_deny",
     "remedy_propose",
     "reply_send",
     "unlink_order",

@@ -2,8 +2,10 @@
 
 A remedy is proposed, then accepted or declined by the customer; a declined one invites an
 alternative. Which remedies a category offers is in ``enums.CATEGORY_REMEDIES``. How much a
-tier may grant is checked in exactly one place, ``check_authority`` (the escalation issue turns
-a "no" there into an approval request).
+tier may grant is the ``AuthorityLimit`` table, read by one rule, ``may_grant``. A remedy above
+the proposer's authority is not refused: it becomes an approval request to the lowest tier that
+may grant it, and ``remedy_approve`` (which carries it out, at the asked or a changed amount) or
+``remedy_deny`` answers it. Nobody approves their own request.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from fulfillment import clock
 from fulfillment.actors import Actor, ActorKind, as_actor
-from fulfillment.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from fulfillment.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from fulfillment.permissions import require
 from fulfillment.tiers import Tier
 from orders import services as order_services
@@ -27,6 +29,7 @@ from orders.services._common import SHIPPING_FIELDS
 from .. import events
 from .. import permissions as perms
 from ..enums import (
+    APPROVAL_MOVES,
     CATEGORY_REMEDIES,
     REMEDY_NEEDS_ORDER,
     REMEDY_TRANSITIONS,
@@ -34,56 +37,72 @@ from ..enums import (
     RemedyKind,
     RemedyState,
 )
-from ..models import Inquiry, InquiryOrder, Remedy
+from ..models import AuthorityLimit, Inquiry, InquiryOrder, Remedy
 from ._common import clean_text, lock, require_workable, save
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")
 
-#: Highest amount per tier and kind; ``None`` = no limit; a kind missing = not allowed.
-#: Replacement and extra help carry no amount: True = may grant.
-AUTHORITY: dict[int, dict[str, Decimal | bool | None]] = {
-    Tier.REP: {
-        RemedyKind.REFUND: Decimal("100.00"),
-        RemedyKind.CREDIT: Decimal("50.00"),
-        RemedyKind.GIFT: Decimal("50.00"),
-        RemedyKind.REPLACEMENT: True,
-        RemedyKind.EXTRA_HELP: True,
-        RemedyKind.INFORMATION: True,
-    },
-    Tier.SENIOR_REP: {
-        RemedyKind.REFUND: Decimal("500.00"),
-        RemedyKind.CREDIT: Decimal("200.00"),
-        RemedyKind.GIFT: Decimal("200.00"),
-        RemedyKind.REPLACEMENT: True,
-        RemedyKind.EXTRA_HELP: True,
-        RemedyKind.INFORMATION: True,
-    },
-    Tier.SPECIALIST: {
-        RemedyKind.REFUND: Decimal("1000.00"),
-        RemedyKind.CREDIT: Decimal("500.00"),
-        RemedyKind.GIFT: Decimal("500.00"),
-        RemedyKind.REPLACEMENT: True,
-        RemedyKind.EXTRA_HELP: True,
-        RemedyKind.INFORMATION: True,
-    },
-    Tier.SUPERVISOR: dict.fromkeys(RemedyKind.values),
+#: The authority a tier has when nobody has configured it yet (migration 0011 writes these rows).
+DEFAULT_LIMITS: dict[int, dict] = {
+    Tier.REP: {"max_refund": Decimal("100.00"), "max_credit": Decimal("50.00")},
+    Tier.SENIOR_REP: {"max_refund": Decimal("500.00"), "max_credit": Decimal("200.00")},
+    Tier.SPECIALIST: {"max_refund": Decimal("1000.00"), "max_credit": Decimal("500.00")},
+    Tier.SUPERVISOR: {"max_refund": None, "max_credit": None},
 }
 
 
+def _limits() -> dict[int, AuthorityLimit]:
+    return {row.tier: row for row in AuthorityLimit.objects.all()}
+
+
+def may_grant(limit: AuthorityLimit | None, kind: str, amount: Decimal | None) -> bool:
+    """THE authority rule: may a tier with ``limit`` grant this remedy of this size?"""
+    if kind == RemedyKind.INFORMATION:
+        return True
+    if limit is None:
+        return False
+    if kind == RemedyKind.REPLACEMENT:
+        return limit.may_replace
+    if kind == RemedyKind.EXTRA_HELP:
+        return limit.may_extra_help
+    ceiling = limit.max_refund if kind == RemedyKind.REFUND else limit.max_credit
+    return ceiling is None or amount is None or amount <= ceiling
+
+
+def approval_tier(kind: str, amount: Decimal | None, *, limits: dict[int, AuthorityLimit] | None = None) -> int | None:
+    """The lowest tier that may grant this remedy (None: no tier may)."""
+    limits = _limits() if limits is None else limits
+    return next((tier for tier in sorted(Tier.values) if may_grant(limits.get(tier), kind, amount)), None)
+
+
+def _refusal(kind: str, amount: Decimal | None, limit: AuthorityLimit | None) -> str:
+    if kind in REMEDY_WITH_AMOUNT and limit is not None and amount is not None:
+        ceiling = limit.max_refund if kind == RemedyKind.REFUND else limit.max_credit
+        return _("%(amount)s is above your limit of %(limit)s for this remedy.") % {"amount": amount, "limit": ceiling}
+    return _("Your role may not grant this remedy.")
+
+
 def check_authority(actor: Actor, kind: str, amount: Decimal | None) -> None:
-    """THE authority check for remedies: may this actor grant this remedy of this size?"""
+    """Refuse unless this actor may grant this remedy of this size (the system always may)."""
     if actor.kind == ActorKind.SYSTEM:
         return
-    limits = AUTHORITY.get(actor.tier or 0, {})
-    if kind not in limits:
-        raise PermissionDenied(_("Your role may not grant this remedy."))
-    limit = limits[kind]
-    if isinstance(limit, Decimal) and amount is not None and amount > limit:
-        raise PermissionDenied(
-            _("%(amount)s is above your limit of %(limit)s for this remedy. Escalate to a senior colleague.")
-            % {"amount": amount, "limit": limit}
-        )
+    limit = AuthorityLimit.objects.filter(tier=actor.tier or 0).first()
+    if not may_grant(limit, kind, amount):
+        raise PermissionDenied(_refusal(kind, amount, limit))
+
+
+def needs_approval(actor: Actor, kind: str, amount: Decimal | None) -> int | None:
+    """None when the actor may grant it; else the tier to ask. No tier at all: refused."""
+    if actor.kind == ActorKind.SYSTEM:
+        return None
+    limits = _limits()
+    if may_grant(limits.get(actor.tier or 0), kind, amount):
+        return None
+    tier = approval_tier(kind, amount, limits=limits)
+    if tier is None or actor.tier is None:
+        raise PermissionDenied(_("No tier may grant this remedy: ask an administrator to set the authority limits."))
+    return tier
 
 
 def _amount(value) -> Decimal:
@@ -160,7 +179,7 @@ def remedy_propose(
             alternative_to.inquiry_id != inquiry.pk or alternative_to.state != RemedyState.DECLINED
         ):
             raise InvalidInput(field_errors={"alternative_to": [_("An alternative follows a declined remedy.")]})
-        check_authority(actor, kind, amount)
+        ask = needs_approval(actor, kind, amount)
         remedy = Remedy.objects.create(
             inquiry=inquiry,
             order=order,
@@ -171,8 +190,14 @@ def remedy_propose(
             reason=reason,
             alternative_to=alternative_to,
             proposed_by_name=actor.name[:150],
+            proposed_by=actor.user,
+            state=RemedyState.PENDING_APPROVAL if ask else RemedyState.PROPOSED,
+            approval_tier=ask,
         )
-        events.remedy_proposed(inquiry, actor, remedy=remedy)
+        if ask:
+            events.approval_requested(inquiry, actor, remedy=remedy)
+        else:
+            events.remedy_proposed(inquiry, actor, remedy=remedy)
         save(inquiry, [])
     return remedy
 
@@ -227,13 +252,16 @@ def remedy_decide(*, actor: Actor, remedy: Remedy, state: str, note: str = "") -
         require_workable(actor, inquiry)
         remedy = Remedy.objects.select_for_update(of=("self",)).select_related("order", "inquiry").get(pk=remedy.pk)
         allowed = REMEDY_TRANSITIONS.get(remedy.state, frozenset())
+        if remedy.state == RemedyState.PENDING_APPROVAL:
+            allowed = allowed - APPROVAL_MOVES  # only an approver answers a request
         if state not in allowed:
             raise TransitionNotAllowed(
                 current=remedy.state, requested=state, allowed=allowed, labels=dict(RemedyState.choices)
             )
         outcome = {}
         if state == RemedyState.ACCEPTED:
-            check_authority(actor, remedy.kind, remedy.amount)
+            # Authority was settled when it was proposed (or approved): the customer's "yes",
+            # recorded by whoever took the call, carries it out.
             outcome = _execute(remedy, actor)
         remedy.state = state
         remedy.decided_at = clock.now()
@@ -250,5 +278,106 @@ def remedy_decide(*, actor: Actor, remedy: Remedy, state: str, note: str = "") -
             ]
         )
         events.remedy_decided(inquiry, actor, remedy=remedy, outcome=outcome)
+        save(inquiry, [])
+    return remedy
+
+
+# --- approvals -----------------------------------------------------------------------------------
+
+
+def _lock_request(actor: Actor, remedy: Remedy) -> tuple[Inquiry, Remedy]:
+    inquiry = lock(remedy.inquiry_id)
+    remedy = Remedy.objects.select_for_update(of=("self",)).select_related("order", "inquiry").get(pk=remedy.pk)
+    if remedy.state != RemedyState.PENDING_APPROVAL:
+        if remedy.state in APPROVAL_MOVES:
+            raise Conflict(
+                _("%(name)s already answered this request: %(state)s.")
+                % {"name": remedy.decided_by_name or "?", "state": remedy.get_state_display().lower()}
+            )
+        raise Conflict(_("This request is no longer waiting: %(state)s.") % {"state": remedy.get_state_display()})
+    if actor.user is not None and remedy.proposed_by_id == actor.user.pk:
+        raise PermissionDenied(_("Nobody approves their own request: another colleague must decide."))
+    if actor.kind == ActorKind.USER and (actor.tier or 0) < remedy.approval_tier:
+        raise PermissionDenied(
+            _("This request needs the %(tier)s tier or above.") % {"tier": Tier(remedy.approval_tier).label}
+        )
+    require_workable(actor, inquiry)
+    return inquiry, remedy
+
+
+def remedy_approve(*, actor: Actor, remedy: Remedy, amount=None, note: str = "") -> Remedy:
+    """Approve a request: the remedy is carried out at once (the refund is made, the
+    replacement order created), at the asked amount or at ``amount``, which must be within the
+    approver's own authority."""
+    actor = as_actor(actor)
+    require(actor, perms.APPROVE)
+    note = clean_text(note, "note", 500)
+    changed = None if amount in (None, "") else _amount(amount)
+    with transaction.atomic():
+        inquiry, remedy = _lock_request(actor, remedy)
+        if changed is not None and remedy.kind not in REMEDY_WITH_AMOUNT:
+            raise InvalidInput(field_errors={"amount": [_("This remedy has no amount.")]})
+        if changed is not None and changed != remedy.amount:
+            if remedy.kind == RemedyKind.REFUND and changed > remedy.order.balance_paid:
+                raise InvalidInput(
+                    field_errors={
+                        "amount": [
+                            _("At most %(amount)s %(currency)s can be refunded.")
+                            % {"amount": remedy.order.balance_paid, "currency": remedy.order.currency}
+                        ]
+                    }
+                )
+            remedy.requested_amount, remedy.amount = remedy.amount, changed
+        check_authority(actor, remedy.kind, remedy.amount)  # the approver's own limit
+        now = clock.now()
+        outcome = _execute(remedy, actor)
+        remedy.state = RemedyState.ACCEPTED
+        remedy.decided_at = remedy.approval_decided_at = now
+        remedy.decided_by_name = actor.name[:150]
+        remedy.approved_by = actor.user
+        remedy.approval_note = note
+        remedy.save(
+            update_fields=[
+                "state",
+                "amount",
+                "requested_amount",
+                "decided_at",
+                "approval_decided_at",
+                "decided_by_name",
+                "approved_by",
+                "approval_note",
+                "refund_payment",
+                "replacement_order",
+            ]
+        )
+        events.remedy_approved(inquiry, actor, remedy=remedy, outcome=outcome)
+        save(inquiry, [])
+    return remedy
+
+
+def remedy_deny(*, actor: Actor, remedy: Remedy, note: str) -> Remedy:
+    """Refuse a request, with a note back to whoever asked (it is on the inquiry's timeline)."""
+    actor = as_actor(actor)
+    require(actor, perms.APPROVE)
+    note = clean_text(note, "note", 500, required=True)
+    with transaction.atomic():
+        inquiry, remedy = _lock_request(actor, remedy)
+        now = clock.now()
+        remedy.state = RemedyState.DENIED
+        remedy.decided_at = remedy.approval_decided_at = now
+        remedy.decided_by_name = actor.name[:150]
+        remedy.approved_by = actor.user
+        remedy.approval_note = note
+        remedy.save(
+            update_fields=[
+                "state",
+                "decided_at",
+                "approval_decided_at",
+                "decided_by_name",
+                "approved_by",
+                "approval_note",
+            ]
+        )
+        events.remedy_denied(inquiry, actor, remedy=remedy)
         save(inquiry, [])
     return remedy

@@ -141,41 +141,58 @@ LIMITS = [
 ]
 
 
+NEXT_TIER = {Tier.REP: Tier.SENIOR_REP, Tier.SENIOR_REP: Tier.SPECIALIST, Tier.SPECIALIST: Tier.SUPERVISOR}
+
+
 @pytest.mark.parametrize(("tier", "kind", "limit"), LIMITS, ids=[f"{t.label}-{k}" for t, k, _ in LIMITS])
-def test_each_tier_may_grant_up_to_its_limit_and_no_more(complaint, tier, kind, limit):
+def test_each_tier_grants_up_to_its_limit_and_asks_approval_above_it(complaint, tier, kind, limit):
     user = UserFactory(tier=tier)
-    above = str(Decimal(limit) + Decimal("0.01"))
-    error = refused(complaint, PermissionDenied, lambda: propose(user, complaint, kind, above))
-    assert f"{above} is above your limit of {limit}" in error.message
-    assert "Escalate" in error.message
-    assert propose(user, complaint, kind, limit).amount == Decimal(limit)
+    at = propose(user, complaint, kind, limit)
+    assert (at.amount, at.state, at.approval_tier) == (Decimal(limit), RemedyState.PROPOSED, None)
+    below = propose(user, complaint, kind, str(Decimal(limit) - Decimal("0.01")))
+    assert below.state == RemedyState.PROPOSED
+    above = propose(user, complaint, kind, str(Decimal(limit) + Decimal("0.01")))
+    assert above.state == RemedyState.PENDING_APPROVAL
+    # the lowest tier whose limit allows it: the next one up for a cent over
+    assert above.approval_tier == NEXT_TIER[tier]
+    assert above.proposed_by == user
+    assert last_event(complaint).type == "approval_requested"
 
 
 @pytest.mark.parametrize("kind", [K.REFUND, K.CREDIT, K.GIFT])
 def test_a_supervisor_has_no_limit(supervisor, complaint, kind):
-    assert propose(supervisor, complaint, kind, "5000.00").amount == Decimal("5000.00")
+    remedy = propose(supervisor, complaint, kind, "5000.00")
+    assert (remedy.amount, remedy.state) == (Decimal("5000.00"), RemedyState.PROPOSED)
 
 
 @pytest.mark.parametrize("kind", [K.REPLACEMENT, K.EXTRA_HELP, K.INFORMATION])
 def test_a_rep_may_offer_the_remedies_without_an_amount(rep, complaint, kind):
     remedy = propose(rep, complaint, kind, amount="999999")
-    assert (remedy.amount, remedy.currency) == (None, "")
+    assert (remedy.amount, remedy.currency, remedy.state) == (None, "", RemedyState.PROPOSED)
 
 
-def test_check_authority_is_the_one_rule(rep, supervisor, no_role_user):
+def test_check_authority_reads_the_limits_table(rep, supervisor, no_role_user):
     services.check_authority(Actor.for_user(rep), K.REFUND, Decimal("100.00"))
     services.check_authority(Actor.for_user(supervisor), K.REFUND, Decimal("1000000.00"))
     services.check_authority(SYSTEM, K.GIFT, Decimal("1000000.00"))
     with pytest.raises(PermissionDenied, match=r"above your limit of 100\.00"):
         services.check_authority(Actor.for_user(rep), K.REFUND, Decimal("100.01"))
     with pytest.raises(PermissionDenied, match="may not grant"):
-        services.check_authority(Actor.for_user(no_role_user), K.INFORMATION, None)
+        services.check_authority(Actor.for_user(no_role_user), K.REPLACEMENT, None)
+    services.check_authority(Actor.for_user(no_role_user), K.INFORMATION, None)
 
 
-def test_accepting_is_checked_against_the_deciders_authority(rep, senior, complaint):
-    remedy = propose(senior, complaint, K.REFUND, "300.00")
-    refused(complaint, PermissionDenied, lambda: decide(rep, remedy, RemedyState.ACCEPTED))
-    assert Remedy.objects.get(pk=remedy.pk).state == RemedyState.PROPOSED
+def test_accepting_carries_out_what_the_proposer_was_allowed_to_grant(rep, senior, complaint):
+    remedy = propose(senior, complaint, K.CREDIT, "150.00")
+    decide(rep, remedy, RemedyState.ACCEPTED)
+    assert Remedy.objects.get(pk=remedy.pk).state == RemedyState.ACCEPTED
+
+
+def test_the_customer_cannot_accept_a_request_still_waiting_for_approval(rep, complaint):
+    remedy = propose(rep, complaint, K.CREDIT, "80.00")
+    refused(complaint, TransitionNotAllowed, lambda: decide(rep, remedy, RemedyState.ACCEPTED))
+    decide(rep, remedy, RemedyState.WITHDRAWN)
+    assert Remedy.objects.get(pk=remedy.pk).state == RemedyState.WITHDRAWN
 
 
 # --- the customer's answer -----------------------------------------------------------------------------
@@ -224,7 +241,7 @@ def test_an_unknown_answer_is_refused(rep, complaint):
     error = refused(
         complaint, TransitionNotAllowed, lambda: services.remedy_decide(actor=rep, remedy=remedy, state="maybe")
     )
-    assert error.allowed == sorted(RemedyState.values[1:])
+    assert error.allowed == sorted([RemedyState.ACCEPTED, RemedyState.DECLINED, RemedyState.WITHDRAWN])
 
 
 # --- what an accepted remedy does --------------------------------------------------------------------

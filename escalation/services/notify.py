@@ -1,0 +1,119 @@
+"""Telling staff that an inquiry reached them: one email per escalation (to the named person,
+or everyone at the tier — and, for an automatic one, the supervisors too), and one per rule
+firing at the top of the ladder (to the supervisors). In-app notifications come with the
+scheduled-work issue; these mails carry the inquiry's reference and a link.
+
+Each send is claimed first by setting ``notified_at`` in an atomic UPDATE (so a task delivered
+twice sends once) and released when sending fails (so the retry sends it).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from fulfillment import clock
+from fulfillment.tiers import Tier
+
+from ..enums import Kind
+from ..models import Escalation, RuleFiring
+
+
+def _staff(tier: int, specialty: str = ""):
+    users = get_user_model().objects.filter(is_active=True, tier=tier).exclude(email="")
+    if tier == Tier.SPECIALIST and specialty:
+        users = users.filter(specialties__specialty=specialty)
+    return list(users)
+
+
+def recipients(escalation: Escalation) -> list:
+    """Whom an escalation notifies: the named person, else the whole tier (by specialty); an
+    automatic one also tells the supervisors."""
+    if escalation.to_user_id and escalation.to_user.email:
+        people = [escalation.to_user]
+    else:
+        people = _staff(escalation.to_tier, escalation.specialty)
+    if escalation.kind == Kind.AUTOMATIC:
+        people += _staff(Tier.SUPERVISOR)
+    seen, unique = set(), []
+    for user in people:
+        if user.pk not in seen:
+            seen.add(user.pk)
+            unique.append(user)
+    return unique
+
+
+def _link(inquiry_id: int) -> str:
+    base = getattr(settings, "FD_SITE_URL", "").rstrip("/")
+    return f"{base}{reverse('inquiries:detail', args=[inquiry_id])}"
+
+
+def _send(users, subject_and_body) -> int:
+    sent = 0
+    for user in users:
+        with translation.override(user.language or "en"):
+            subject, body = subject_and_body()
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        sent += 1
+    return sent
+
+
+def send_escalation_notice(escalation_id: int) -> int:
+    if not Escalation.objects.filter(pk=escalation_id, notified_at__isnull=True).update(notified_at=clock.now()):
+        return 0  # sent already (or gone)
+    escalation = Escalation.objects.select_related("inquiry", "to_user", "rule").get(pk=escalation_id)
+    inquiry = escalation.inquiry
+
+    def words():
+        subject = _("[%(reference)s] escalated to %(tier)s: %(subject)s") % {
+            "reference": inquiry.reference,
+            "tier": Tier(escalation.to_tier).label,
+            "subject": inquiry.subject,
+        }
+        why = escalation.reason_text or escalation.get_reason_display()
+        body = _("%(who)s escalated %(reference)s to the %(tier)s tier.\n\nWhy: %(why)s\n\n%(link)s") % {
+            "who": escalation.actor_name,
+            "reference": inquiry.reference,
+            "tier": Tier(escalation.to_tier).label,
+            "why": why,
+            "link": _link(inquiry.pk),
+        }
+        return subject, body
+
+    try:
+        return _send(recipients(escalation), words)
+    except Exception:
+        Escalation.objects.filter(pk=escalation_id).update(notified_at=None)
+        raise
+
+
+def send_firing_notice(firing_id: int) -> int:
+    """A rule fired on an inquiry already at its highest tier: the supervisors hear of it."""
+    if not RuleFiring.objects.filter(pk=firing_id, notified_at__isnull=True).update(notified_at=clock.now()):
+        return 0
+    firing = RuleFiring.objects.select_related("inquiry", "rule").get(pk=firing_id)
+    inquiry = firing.inquiry
+
+    def words():
+        subject = _("[%(reference)s] %(rule)s: %(subject)s") % {
+            "reference": inquiry.reference,
+            "rule": firing.rule.name,
+            "subject": inquiry.subject,
+        }
+        body = _("Rule “%(rule)s” fired on %(reference)s, already at the %(tier)s tier.\n\n%(link)s") % {
+            "rule": firing.rule.name,
+            "reference": inquiry.reference,
+            "tier": Tier(inquiry.tier).label,
+            "link": _link(inquiry.pk),
+        }
+        return subject, body
+
+    try:
+        return _send(_staff(Tier.SUPERVISOR), words)
+    except Exception:
+        RuleFiring.objects.filter(pk=firing_id).update(notified_at=None)
+        raise
