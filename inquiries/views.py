@@ -18,6 +18,7 @@ from fulfillment.actors import as_actor
 from fulfillment.errors import DomainError, InvalidInput
 from fulfillment.pagination import keyset_page
 from fulfillment.permissions import can
+from fulfillment.tiers import Tier
 from fulfillment.views import staff_required
 from orders import selectors as order_selectors
 from orders.enums import EXPEDITABLE
@@ -430,12 +431,21 @@ def _do_remedy(request, inquiry, data):
     )
 
 
+def _remedy_proposed(remedy: Remedy) -> str:
+    """Above the proposer's authority a remedy is not offered yet: it waits for an approver."""
+    if remedy.state == RemedyState.PENDING_APPROVAL:
+        return _("Above your authority: sent to the %(tier)s tier for approval.") % {
+            "tier": Tier(remedy.approval_tier).label
+        }
+    return _("Remedy proposed.")
+
+
 def _do_customer(request, inquiry, data):
     fields = {k: v for k, v in data.items() if k != "version"}
     return services.customer_adjust(actor=request.user, inquiry=inquiry, expected_version=data.get("version"), **fields)
 
 
-#: action → (service call, success message)
+#: action → (service call, success message — or a function of the call's result that says it)
 ACTIONS = {
     "reply": (_do_reply, gettext_lazy("Reply sent.")),
     "note": (
@@ -465,7 +475,7 @@ ACTIONS = {
     ),
     "link": (_do_link, gettext_lazy("Order linked.")),
     "handoff": (_do_handoff, gettext_lazy("Handed off.")),
-    "remedy": (_do_remedy, gettext_lazy("Remedy proposed.")),
+    "remedy": (_do_remedy, _remedy_proposed),
     "plan": (
         lambda request, inquiry, d: services.plan_step_add(
             actor=request.user, inquiry=inquiry, title=d["title"], owner=d["owner"], due_date=d["due_date"]
@@ -487,14 +497,14 @@ def action(request, pk: int, name: str):
     if not form.is_valid():
         return _refused(request, inquiry, name, form, status=400)
     try:
-        call(request, inquiry, form.cleaned_data)
+        result = call(request, inquiry, form.cleaned_data)
     except services.StaleReply as error:
         # Held back: show the new messages first, keep the draft, let the rep send again.
         return _refused(request, inquiry, name, form, status=409, error=error, stale=error.new_message_ids)
     except DomainError as error:
         forms.apply_domain_error(form, error)
         return _refused(request, inquiry, name, form, status=_status_for(error), error=error)
-    messages.success(request, success)
+    messages.success(request, success(result) if callable(success) else success)
     return redirect("inquiries:detail", pk=pk)
 
 

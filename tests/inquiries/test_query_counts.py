@@ -23,8 +23,9 @@ CALLBACK_QUEUE_QUERIES = 3  # the same, with the due callbacks as a subquery
 #: orders; pending callbacks; the timeline page with its messages and calls, their attachments;
 #: the customer's past inquiries and orders; who else is here, and the presence update; the reply
 #: templates; the staff choices of the assign and plan-step forms; the service-target clocks (the
-#: policy with its calendar, the policy's target row, the timeline facts the clocks replay).
-INQUIRY_PAGE_QUERIES = 25
+#: policy with its calendar, the policy's target row, the timeline facts the clocks replay); the
+#: escalation panel's history with its people (its approval requests come from the remedies above).
+INQUIRY_PAGE_QUERIES = 26
 
 
 def _count(client, path) -> int:
