@@ -8,6 +8,9 @@ cannot express (ship_by after deliver_by, an unknown customer id) as "valid data
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -39,17 +42,25 @@ CHECKS = [
 schema = _load()  # generated in-process from the code, the same document /api/schema/ serves
 
 
+@contextlib.contextmanager
+def connection_kept() -> Iterator[None]:
+    """Calls through the WSGI handler would close the test database connection after each one."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def api_key(db):
     CustomerFactory()
     OrderFactory()
     _client, key = api_client_create(name="fuzz", scopes=["read", "write"])
-    # The WSGI handler would close the test database connection after each call.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield key
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with connection_kept():
+        yield key
 
 
 @pytest.mark.django_db
