@@ -178,6 +178,7 @@ class AuthorityLimitForm(forms.ModelForm):
 class AuthorityLimitAdmin(ConfigureOnlyMixin, admin.ModelAdmin):
     form = AuthorityLimitForm
     list_display = ("tier", "refund_limit", "credit_limit", "may_replace", "may_extra_help", "updated_at")
+    fields = ("tier", *AMOUNT_FIELDS, *GRANT_FIELDS, "updated_at")
     ordering = ("tier",)
 
     def get_readonly_fields(self, request, obj=None):
