@@ -79,8 +79,8 @@ class EscalationOut(serializers.Serializer):
         allow_blank=True,
         help_text=_("For a specialist escalation: billing, technical, shipping or returns; empty otherwise."),
     )
-    escalated_by = _person(help_text=_("The staff member who escalated; null for a rule or an API client."))
-    actor_name = serializers.CharField(help_text=_("Who escalated: a staff member, a rule's sweep or an API client."))
+    escalated_by = _person(help_text=_("The staff member who escalated; null when a rule did."))
+    actor_name = serializers.CharField(help_text=_('Who escalated: a username, or "rule: <rule name>".'))
     to_user = _person(help_text=_("The person it was sent to; null: the tier's queue."))
     reason = serializers.ChoiceField(choices=Reason.choices)
     reason_text = serializers.CharField(allow_blank=True)
