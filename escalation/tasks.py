@@ -1,7 +1,8 @@
 """Escalation tasks: thin wrappers around services, idempotent.
 
 - ``sweep_escalation_rules`` (beat, every minute): apply the automatic-escalation rules; a
-  breach fires once however often it runs (``RuleFiring``'s unique key).
+  breach fires once however often it runs (``RuleFiring``'s unique key). It also asks again
+  for the notices a worker never sent (the broker was down when the move was committed).
 - ``notify_escalation`` / ``notify_firing``: one email to whoever must act; claimed by an atomic
   UPDATE of ``notified_at`` first (no lock is held while the mail goes out), released again if
   sending fails so the retry sends it.
@@ -15,7 +16,9 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
-from .services import apply_rules
+from fulfillment import clock
+
+from .services import apply_rules, notify
 from .services.notify import send_escalation_notice, send_firing_notice
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,13 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="escalation.tasks.sweep_escalation_rules", ignore_result=True, acks_late=True)
 def sweep_escalation_rules() -> int:
-    return len(apply_rules())
+    fired = apply_rules()
+    escalations, firings = notify.unsent(now=clock.now())
+    for pk in escalations:
+        notify.enqueue_escalation_notice(pk)
+    for pk in firings:
+        notify.enqueue_firing_notice(pk)
+    return len(fired)
 
 
 @shared_task(

@@ -19,24 +19,27 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
 from fulfillment.actors import Actor
 from fulfillment.tiers import Tier
-from inquiries.enums import ACTIVE, CallbackState, CallDirection, MessageKind
-from inquiries.models import Callback, CallLog, Inquiry, Message
+from inquiries.enums import ACTIVE, DONE, CallbackState, CallDirection, EventType, MessageKind
+from inquiries.models import Callback, CallLog, Inquiry, InquiryEvent, Message
 from inquiries.services._common import lock
 
 from ..enums import Kind, Reason, Trigger
 from ..models import EscalationRule, RuleFiring
-from . import ladder
+from . import ladder, notify
 
 log = logging.getLogger(__name__)
 
 #: At most this many firings per rule per call: a sweep is short; the next one goes on.
 BATCH = 500
+#: Before any inquiry: the start of the first cycle of one never resolved.
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -45,81 +48,99 @@ class Breach:
     key: str
 
 
-def _fired(rule: EscalationRule, breaches: list[Breach]) -> list[Breach]:
-    """The breaches this rule has not fired for yet."""
-    if not breaches:
-        return []
-    done = set(
-        RuleFiring.objects.filter(rule=rule, inquiry_id__in={b.inquiry_id for b in breaches}).values_list(
-            "inquiry_id", "key"
-        )
-    )
-    return [b for b in breaches if (b.inquiry_id, b.key) not in done]
+def _not_fired(rule: EscalationRule, key) -> Exists:
+    """For a queryset whose rows have an ``inquiry_id`` (or are inquiries): no firing of ``rule``
+    for this inquiry under ``key`` (an expression). Excluded in SQL, so a batch is never filled
+    with breaches fired long ago while newer ones wait behind them."""
+    return ~Exists(RuleFiring.objects.filter(rule=rule, inquiry_id=OuterRef("inquiry_id"), key=key))
+
+
+def _key(prefix: str, field: str):
+    """``<prefix>:<the outer row's field>`` as SQL, e.g. one key per resolution cycle of an
+    inquiry (``resolution:<reopen count>``) or per callback (``callback:<id>``)."""
+    return Concat(Value(f"{prefix}:"), Cast(OuterRef(field), CharField()))
 
 
 def breaches(rule: EscalationRule, *, now: dt.datetime, limit: int = BATCH) -> list[Breach]:
     """The breaches of ``rule`` at ``now`` that it has not fired for, oldest first."""
     since = now - dt.timedelta(minutes=rule.grace_minutes)
-    below = Q(tier__lt=rule.up_to_tier) | Q(tier=rule.up_to_tier)  # at the top it only notifies
-    active = Inquiry.objects.filter(below, status__in=ACTIVE)
-    fired = RuleFiring.objects.filter(rule=rule)
-    found: list[Breach] = []
+    # at the rule's highest tier it only notifies; above it, it does nothing
+    active = Inquiry.objects.filter(status__in=ACTIVE, tier__lte=rule.up_to_tier).annotate(inquiry_id=F("pk"))
     if rule.trigger == Trigger.FIRST_RESPONSE_BREACHED:
         rows = (
             active.filter(first_response_at__isnull=True, response_due_at__lte=since)
-            .exclude(pk__in=fired.filter(key="first_response").values("inquiry_id"))
+            .filter(_not_fired(rule, Value("first_response")))
             .order_by("response_due_at", "id")
             .values_list("id", flat=True)[:limit]
         )
-        found = [Breach(pk, "first_response") for pk in rows]
-    elif rule.trigger == Trigger.RESOLUTION_BREACHED:
+        return [Breach(pk, "first_response") for pk in rows]
+    if rule.trigger == Trigger.RESOLUTION_BREACHED:
         rows = (
             active.filter(resolve_due_at__lte=since)
+            .filter(_not_fired(rule, _key("resolution", "reopen_count")))
             .order_by("resolve_due_at", "id")
-            .values_list("id", "reopen_count")[: limit * 4]
+            .values_list("id", "reopen_count")[:limit]
         )
-        found = [Breach(pk, f"resolution:{n}") for pk, n in rows]
-    elif rule.trigger == Trigger.CALLBACK_MISSED:
+        return [Breach(pk, f"resolution:{n}") for pk, n in rows]
+    if rule.trigger == Trigger.CALLBACK_MISSED:
         rows = (
-            Callback.objects.filter(state=CallbackState.PENDING, due_at__lte=since, inquiry__status__in=ACTIVE)
-            .filter(Q(inquiry__tier__lte=rule.up_to_tier))
+            Callback.objects.filter(
+                state=CallbackState.PENDING,
+                due_at__lte=since,
+                inquiry__status__in=ACTIVE,
+                inquiry__tier__lte=rule.up_to_tier,
+            )
+            .filter(_not_fired(rule, _key("callback", "pk")))
             .order_by("due_at", "id")
-            .values_list("inquiry_id", "id")[: limit * 4]
+            .values_list("inquiry_id", "id")[:limit]
         )
-        found = [Breach(inquiry_id, f"callback:{pk}") for inquiry_id, pk in rows]
-    elif rule.trigger == Trigger.REPEAT_CONTACTS:
-        found = _repeat_contacts(rule, active, limit=limit * 4)
-    return _fired(rule, found)[:limit]
+        return [Breach(inquiry_id, f"callback:{pk}") for inquiry_id, pk in rows]
+    if rule.trigger == Trigger.REPEAT_CONTACTS:
+        return _repeat_contacts(rule, active, limit=limit)
+    return []
+
+
+def _contacts_since(model, kind_field: str, kind: str):
+    """How many of ``model``'s rows (messages or calls) came from the customer in this
+    inquiry's current cycle (since ``cycle_start``): a subquery for an inquiry queryset."""
+    rows = (
+        model.objects.filter(inquiry_id=OuterRef("pk"), created_at__gt=OuterRef("cycle_start"), **{kind_field: kind})
+        .order_by()
+        .values("inquiry_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def _repeat_contacts(rule: EscalationRule, active, *, limit: int) -> list[Breach]:
-    """Active inquiries with at least ``rule.contacts`` messages and calls from the customer,
-    counted over the inquiry's life. A reopened inquiry is a new cycle (its own key), so one
-    that was resolved and came back over the threshold fires once more."""
-    threshold = rule.contacts or 1
-    messages = (
-        Message.objects.filter(kind=MessageKind.INBOUND, inquiry__in=active)
-        .values("inquiry_id")
-        .annotate(n=Count("id"))
+    """Active inquiries with at least ``rule.contacts`` messages and calls from the customer
+    without resolution: counted since the inquiry was last resolved (a reopened inquiry is a new
+    cycle with its own key, and its count starts again)."""
+    resolved = (
+        InquiryEvent.objects.filter(
+            inquiry_id=OuterRef("pk"), type=EventType.STATUS_CHANGED, details__new__in=list(DONE)
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
     )
-    calls = (
-        CallLog.objects.filter(direction=CallDirection.INBOUND, inquiry__in=active)
-        .values("inquiry_id")
-        .annotate(n=Count("id"))
+    rows = (
+        active.annotate(cycle_start=Coalesce(Subquery(resolved), Value(EPOCH)))
+        .annotate(
+            contacts=_contacts_since(Message, "kind", MessageKind.INBOUND)
+            + _contacts_since(CallLog, "direction", CallDirection.INBOUND)
+        )
+        .filter(contacts__gte=rule.contacts or 1)
+        .filter(_not_fired(rule, _key("contacts", "reopen_count")))
+        .order_by("id")
+        .values_list("id", "reopen_count")[:limit]
     )
-    counts: dict[int, int] = {}
-    for row in messages:
-        counts[row["inquiry_id"]] = counts.get(row["inquiry_id"], 0) + row["n"]
-    for row in calls:
-        counts[row["inquiry_id"]] = counts.get(row["inquiry_id"], 0) + row["n"]
-    over = sorted(pk for pk, n in counts.items() if n >= threshold)[:limit]
-    cycles = dict(Inquiry.objects.filter(pk__in=over).values_list("id", "reopen_count"))
-    return [Breach(pk, f"contacts:{cycles[pk]}") for pk in over if pk in cycles]
+    return [Breach(pk, f"contacts:{n}") for pk, n in rows]
 
 
 def _still_breached(rule: EscalationRule, inquiry: Inquiry, key: str, now: dt.datetime) -> bool:
     """Re-checked on the locked row: the sweep's list may be a moment old."""
-    if inquiry.status not in ACTIVE:
+    if inquiry.status not in ACTIVE or inquiry.tier > rule.up_to_tier:
         return False
     since = now - dt.timedelta(minutes=rule.grace_minutes)
     if rule.trigger == Trigger.FIRST_RESPONSE_BREACHED:
@@ -160,7 +181,7 @@ def fire(rule: EscalationRule, breach: Breach, *, now: dt.datetime | None = None
             firing = RuleFiring.objects.create(rule=rule, inquiry=inquiry, key=breach.key, fired_at=now)
             following = Tier.next_above(inquiry.tier)
             if following is None or inquiry.tier >= rule.up_to_tier:
-                transaction.on_commit(lambda: _notify_top(firing.pk))
+                transaction.on_commit(lambda: notify.enqueue_firing_notice(firing.pk))
                 return firing
             escalation = ladder._escalate(
                 actor=actor,
@@ -178,12 +199,6 @@ def fire(rule: EscalationRule, breach: Breach, *, now: dt.datetime | None = None
         # Another sweeper recorded this breach first (the unique firing row): one effect.
         log.info("rule %s already fired for inquiry %s (%s)", rule.pk, breach.inquiry_id, breach.key)
         return None
-
-
-def _notify_top(firing_id: int) -> None:
-    from ..tasks import notify_firing
-
-    notify_firing.delay(firing_id)
 
 
 def apply_rules(*, now: dt.datetime | None = None, limit: int = BATCH) -> list[RuleFiring]:

@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fulfillment import clock
-from fulfillment.actors import Actor, ActorKind, as_actor
+from fulfillment.actors import Actor, as_actor
 from fulfillment.errors import Conflict, InvalidInput, PermissionDenied
 from fulfillment.models import StaffSpecialty
 from fulfillment.permissions import require
@@ -33,6 +33,7 @@ from inquiries.services.compose import template_for
 from .. import permissions as perms
 from ..enums import MANUAL_REASONS, Kind, Outcome, Reason
 from ..models import Escalation, EscalationRule
+from . import notify
 
 #: The response template (one per language) that tells a customer a senior colleague took over.
 NOTICE_TEMPLATE = "Escalation notice"
@@ -89,13 +90,16 @@ def _check_person(user, *, tier: int, specialty: str, field: str = "to_user") ->
         )
 
 
-def _specialty_for(inquiry: Inquiry, tier: int, specialty: str) -> str:
+def _specialty_for(inquiry: Inquiry, tier: int, specialty: str, *, required: bool = True) -> str:
+    """The specialty a move to the specialist tier carries: the chosen one, else the one the
+    inquiry already needs, else its category's. A person must choose when none fits; a rule
+    (``required=False``) sends it to the whole specialist tier instead."""
     if tier != Tier.SPECIALIST:
         return ""
     if specialty and specialty not in Specialty.values:
         raise InvalidInput(field_errors={"specialty": [_("Choose one of the specialties.")]})
     chosen = specialty or inquiry.specialty_needed or CATEGORY_SPECIALTY.get(inquiry.category, "")
-    if not chosen:
+    if not chosen and required:
         raise InvalidInput(field_errors={"specialty": [_("Choose the specialty: this category does not name one.")]})
     return chosen
 
@@ -223,7 +227,7 @@ def _escalate(
         )
     if to_tier == following:
         skip_reason = ""
-    specialty = _specialty_for(inquiry, to_tier, specialty)
+    specialty = _specialty_for(inquiry, to_tier, specialty, required=kind == Kind.MANUAL)
     _check_person(to_user, tier=to_tier, specialty=specialty)
     if tell_customer:
         body, template = _notice_text(inquiry, actor)
@@ -279,27 +283,33 @@ def _escalate(
         customer_told=tell_customer,
     )
     save(inquiry, fields)
-    transaction.on_commit(lambda: _notify(escalation.pk))
+    transaction.on_commit(lambda: notify.enqueue_escalation_notice(escalation.pk))
     return escalation
 
 
-def _notify(escalation_id: int) -> None:
-    from ..tasks import notify_escalation
-
-    notify_escalation.delay(escalation_id)
-
-
 def _require_reviewer(actor: Actor, inquiry: Inquiry) -> None:
+    """The review actions: a tier that reviews, working at or above the inquiry's tier."""
     require(actor, perms.REVIEW)
     require_workable(actor, inquiry)
+
+
+def _lock_for_review(actor: Actor, inquiry: Inquiry, expected_version: int | None) -> tuple[Inquiry, Escalation | None]:
+    """Lock the inquiry (then its open escalation) for a move down. Who may act is checked
+    before what the inquiry's state allows, so a refusal never tells an outsider more."""
+    inquiry = lock(inquiry)
+    _require_reviewer(actor, inquiry)
+    _check_version(inquiry, expected_version)
+    _require_active(inquiry)
+    return inquiry, _open_escalation(inquiry)
 
 
 def take_over(*, actor: Actor, inquiry: Inquiry, expected_version: int | None = None) -> Inquiry:
     """A reviewer takes the inquiry at its tier as their own. First one wins; the other is told
     who has it."""
     actor = as_actor(actor)
+    require(actor, perms.REVIEW)
     if actor.user is None:
-        raise PermissionDenied()
+        raise PermissionDenied(_("Only a person can take an inquiry over."))
     with transaction.atomic():
         inquiry = lock(inquiry)
         _require_reviewer(actor, inquiry)
@@ -335,30 +345,20 @@ def _move_down(
     *,
     actor: Actor,
     inquiry: Inquiry,
+    escalation: Escalation | None,
     outcome: str,
     event_type: str,
     to_tier: int,
     to_user,
     note: str,
-    coaching_note: str = "",
     specialty: str = "",
-    expected_version: int | None,
+    coached=None,
+    coaching_note: str = "",
 ) -> Escalation | None:
-    _check_version(inquiry, expected_version)
-    _require_reviewer(actor, inquiry)
-    _require_active(inquiry)
-    if to_tier not in Tier.values or to_tier >= inquiry.tier:
-        raise InvalidInput(field_errors={"to_tier": [_("Choose a tier below the inquiry's own.")]})
-    if to_tier > (actor.tier or 0) and actor.kind == ActorKind.USER:
-        raise PermissionDenied(_("You can only hand work to your own tier or below."))
-    specialty = _specialty_for(inquiry, to_tier, specialty) if to_tier == Tier.SPECIALIST else ""
-    _check_person(to_user, tier=to_tier, specialty=specialty)
+    """The move itself, on an inquiry locked by ``_lock_for_review``: close the open escalation
+    with its outcome (and the coaching note), move the tier and the assignee, record the event."""
     now = clock.now()
-    escalation = _open_escalation(inquiry)
     from_tier = inquiry.tier
-    coached = None
-    if coaching_note:
-        coached = to_user or (escalation.from_user if escalation else None)
     if escalation is not None:
         if coaching_note:
             escalation.coaching_note = coaching_note
@@ -391,39 +391,57 @@ def _move_down(
     return escalation
 
 
-def _escalator_if_fits(escalation: Escalation | None, tier: int):
-    """Back to the person who escalated, when they still work at that tier."""
-    if escalation is None:
-        return None
-    for user in (escalation.from_assignee, escalation.from_user):
-        if user is not None and user.is_active and user.tier == tier:
-            return user
-    return None
+def _escalator(escalation: Escalation):
+    """Who sent it up: the person who escalated — for a rule's move, whoever had it then."""
+    return escalation.from_user or escalation.from_assignee
+
+
+def _if_still_at(user, tier: int):
+    """``user`` when they still work at exactly ``tier`` (else the inquiry goes to the tier's queue)."""
+    return user if user is not None and user.is_active and user.tier == tier else None
+
+
+def _back_down(
+    *, actor: Actor, inquiry: Inquiry, escalation: Escalation, outcome: str, event_type: str, **kwargs
+) -> Escalation:
+    """Back to the tier the open escalation came from, and to the person who escalated when
+    they still work there."""
+    to_tier = escalation.from_tier
+    return _move_down(
+        actor=actor,
+        inquiry=inquiry,
+        escalation=escalation,
+        outcome=outcome,
+        event_type=event_type,
+        to_tier=to_tier,
+        to_user=_if_still_at(_escalator(escalation), to_tier),
+        specialty=_specialty_for(inquiry, to_tier, "", required=False),
+        **kwargs,
+    )
 
 
 def return_with_coaching(
     *, actor: Actor, inquiry: Inquiry, coaching_note: str, expected_version: int | None = None
-) -> Escalation | None:
-    """Send the inquiry back to the tier (and the person) it came from, with a coaching note
-    that only that person and those above them can read."""
+) -> Escalation:
+    """Send the inquiry back to the tier it came from (to the person who escalated, when they
+    still work there) with a coaching note for them, which only they and those above them can
+    read (``selectors.may_read_coaching``)."""
     actor = as_actor(actor)
+    require(actor, perms.REVIEW)
     coaching_note = clean_text(coaching_note, "coaching_note", 4000, required=True)
     with transaction.atomic():
-        inquiry = lock(inquiry)
-        escalation = _open_escalation(inquiry)
+        inquiry, escalation = _lock_for_review(actor, inquiry, expected_version)
         if escalation is None:
             raise InvalidInput(_("There is no open escalation to return: reassign it instead."))
-        to_tier = escalation.from_tier
-        return _move_down(
+        return _back_down(
             actor=actor,
             inquiry=inquiry,
+            escalation=escalation,
             outcome=Outcome.RETURNED,
             event_type=EventType.RETURNED,
-            to_tier=to_tier,
-            to_user=_escalator_if_fits(escalation, to_tier),
             note="",
+            coached=_escalator(escalation),
             coaching_note=coaching_note,
-            expected_version=expected_version,
         )
 
 
@@ -440,45 +458,61 @@ def reassign(
     """Hand the inquiry to a lower tier — a specialist (by specialty) or a senior rep — or a
     named person there."""
     actor = as_actor(actor)
+    require(actor, perms.REVIEW)
     note = clean_text(note, "note", 1000)
     try:
         to_tier = int(to_tier)
     except (TypeError, ValueError):
-        raise InvalidInput(field_errors={"to_tier": [_("Choose a tier below the inquiry's own.")]}) from None
+        to_tier = 0
     with transaction.atomic():
-        inquiry = lock(inquiry)
+        inquiry, escalation = _lock_for_review(actor, inquiry, expected_version)
+        if to_tier not in Tier.values or to_tier >= inquiry.tier:
+            raise InvalidInput(field_errors={"to_tier": [_("Choose a tier below the inquiry's own.")]})
+        specialty = _specialty_for(inquiry, to_tier, specialty)
+        _check_person(to_user, tier=to_tier, specialty=specialty)
         return _move_down(
             actor=actor,
             inquiry=inquiry,
+            escalation=escalation,
             outcome=Outcome.REASSIGNED,
             event_type=EventType.REASSIGNED,
             to_tier=to_tier,
             to_user=to_user,
             note=note,
             specialty=specialty,
-            expected_version=expected_version,
         )
 
 
 def de_escalate(
     *, actor: Actor, inquiry: Inquiry, note: str = "", expected_version: int | None = None
 ) -> Escalation | None:
-    """The higher tier has done its part: back to the tier and person it came from."""
+    """The higher tier has done its part: back to the tier (and person) it came from — to the
+    rep tier when no escalation brought it here (it was handed here)."""
     actor = as_actor(actor)
+    require(actor, perms.REVIEW)
     note = clean_text(note, "note", 1000)
     with transaction.atomic():
-        inquiry = lock(inquiry)
-        escalation = _open_escalation(inquiry)
-        to_tier = escalation.from_tier if escalation else Tier.REP
+        inquiry, escalation = _lock_for_review(actor, inquiry, expected_version)
+        if escalation is not None:
+            return _back_down(
+                actor=actor,
+                inquiry=inquiry,
+                escalation=escalation,
+                outcome=Outcome.DE_ESCALATED,
+                event_type=EventType.DE_ESCALATED,
+                note=note,
+            )
+        if inquiry.tier == Tier.REP:
+            raise InvalidInput(_("This inquiry is already at the first tier."))
         return _move_down(
             actor=actor,
             inquiry=inquiry,
+            escalation=None,
             outcome=Outcome.DE_ESCALATED,
             event_type=EventType.DE_ESCALATED,
-            to_tier=to_tier,
-            to_user=_escalator_if_fits(escalation, to_tier),
+            to_tier=Tier.REP,
+            to_user=None,
             note=note,
-            expected_version=expected_version,
         )
 
 

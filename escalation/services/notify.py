@@ -4,11 +4,17 @@ firing at the top of the ladder (to the supervisors). In-app notifications come 
 scheduled-work issue; these mails carry the inquiry's reference and a link.
 
 Each send is claimed first by setting ``notified_at`` in an atomic UPDATE (so a task delivered
-twice sends once) and released when sending fails (so the retry sends it).
+twice sends once) and released when sending fails (so the retry sends it). The task is asked for
+after commit; when the broker cannot be reached the move stands and the every-minute sweep
+(``unsent``) asks again, so a broker outage delays a notice but loses none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -22,12 +28,58 @@ from fulfillment.tiers import Tier
 from ..enums import Kind
 from ..models import Escalation, RuleFiring
 
+log = logging.getLogger(__name__)
+
+ESCALATION_TASK = "escalation.tasks.notify_escalation"
+FIRING_TASK = "escalation.tasks.notify_firing"
+#: The sweep asks again for notices still unsent this long after the move (the task asked for
+#: on commit normally sends within seconds) and gives up on those older than a day.
+RETRY_AFTER = dt.timedelta(minutes=2)
+GIVE_UP_AFTER = dt.timedelta(days=1)
+
 
 def _staff(tier: int, specialty: str = ""):
-    users = get_user_model().objects.filter(is_active=True, tier=tier).exclude(email="")
+    """Active staff with an email at ``tier``; for specialists, those covering ``specialty`` —
+    or, when nobody covers it, every specialist (an escalation must reach someone)."""
+    users = get_user_model().objects.filter(is_active=True, tier=tier).exclude(email="").order_by("pk")
     if tier == Tier.SPECIALIST and specialty:
-        users = users.filter(specialties__specialty=specialty)
+        covering = list(users.filter(specialties__specialty=specialty))
+        if covering:
+            return covering
     return list(users)
+
+
+def _enqueue(task: str, pk: int) -> None:
+    try:
+        current_app.send_task(task, args=[pk])
+    except Exception as exc:  # the broker may be down: the sweep asks again (``unsent``)
+        log.warning("%s %s: could not reach the broker (%r); the sweep will ask again", task, pk, exc)
+
+
+def enqueue_escalation_notice(escalation_id: int) -> None:
+    """Ask a worker to send an escalation's notice (called on commit; never raises)."""
+    _enqueue(ESCALATION_TASK, escalation_id)
+
+
+def enqueue_firing_notice(firing_id: int) -> None:
+    """Ask a worker to send a top-of-ladder firing's notice (called on commit; never raises)."""
+    _enqueue(FIRING_TASK, firing_id)
+
+
+def unsent(*, now: dt.datetime, limit: int = 200) -> tuple[list[int], list[int]]:
+    """(escalation ids, firing ids) whose notice is still unsent ``RETRY_AFTER`` after the move
+    and no older than ``GIVE_UP_AFTER``: the every-minute sweep asks for them again."""
+    since, until = now - GIVE_UP_AFTER, now - RETRY_AFTER
+    escalations = Escalation.objects.filter(
+        notified_at__isnull=True, created_at__gte=since, created_at__lte=until
+    ).order_by("created_at", "id")
+    firings = RuleFiring.objects.filter(
+        moved=False, notified_at__isnull=True, fired_at__gte=since, fired_at__lte=until
+    ).order_by("fired_at", "id")
+    return (
+        list(escalations.values_list("id", flat=True)[:limit]),
+        list(firings.values_list("id", flat=True)[:limit]),
+    )
 
 
 def recipients(escalation: Escalation) -> list:

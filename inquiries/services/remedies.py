@@ -71,9 +71,11 @@ def may_grant(limit: AuthorityLimit | None, kind: str, amount: Decimal | None) -
 
 
 def approval_tier(kind: str, amount: Decimal | None, *, limits: dict[int, AuthorityLimit] | None = None) -> int | None:
-    """The lowest tier that may grant this remedy (None: no tier may)."""
+    """The lowest tier that may approve this remedy: one that answers approval requests
+    (``permissions.APPROVE``) and whose limit grants it. None: no tier may."""
     limits = _limits() if limits is None else limits
-    return next((tier for tier in sorted(Tier.values) if may_grant(limits.get(tier), kind, amount)), None)
+    approvers = (tier for tier in sorted(Tier.values) if tier >= perms.APPROVE.min_tier)
+    return next((tier for tier in approvers if may_grant(limits.get(tier), kind, amount)), None)
 
 
 def _refusal(kind: str, amount: Decimal | None, limit: AuthorityLimit | None) -> str:
@@ -290,9 +292,11 @@ def _lock_request(actor: Actor, remedy: Remedy) -> tuple[Inquiry, Remedy]:
     remedy = Remedy.objects.select_for_update(of=("self",)).select_related("order", "inquiry").get(pk=remedy.pk)
     if remedy.state != RemedyState.PENDING_APPROVAL:
         if remedy.state in APPROVAL_MOVES:
+            approver = remedy.approved_by
+            name = (approver.get_full_name() or approver.get_username()) if approver else remedy.decided_by_name
             raise Conflict(
                 _("%(name)s already answered this request: %(state)s.")
-                % {"name": remedy.decided_by_name or "?", "state": remedy.get_state_display().lower()}
+                % {"name": name or "?", "state": remedy.get_state_display().lower()}
             )
         raise Conflict(_("This request is no longer waiting: %(state)s.") % {"state": remedy.get_state_display()})
     if actor.user is not None and remedy.proposed_by_id == actor.user.pk:
