@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 
 from escalation import services
 from escalation.admin import set_rules_active
@@ -148,8 +149,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo escalations ready: {len(rules)} rules switched on, 5 escalations, "
-                f"{2 if refund else 1} approval requests. See /review/ as senior1, specialist1 or "
-                "supervisor1, rep1's coaching on the inquiry page, and the admin's Escalation section."
+                f"{2 if refund else 1} approval requests. Review queues: {reverse('escalation:review')} "
+                f"(senior1, specialist1, supervisor1); rep1's coaching: {reverse('escalation:coaching')}; "
+                f"the admin's Escalation section: {reverse('admin:app_list', args=['escalation'])}."
             )
         )
         if not refund:
