@@ -61,9 +61,10 @@ class LadderAction:
     def call(self, request, inquiry: Inquiry, data: dict):
         kwargs = {**data, "expected_version": data.get("version")}
         del kwargs["version"]
-        if "to_user" in kwargs:
-            user_id = kwargs["to_user"]
-            kwargs["to_user"] = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        if kwargs.get("to_user") is not None:
+            kwargs["to_user"] = get_user_model().objects.filter(pk=kwargs["to_user"]).first()
+            if kwargs["to_user"] is None:
+                raise InvalidInput(field_errors={"to_user": [_("Choose someone from the list.")]})
         return self.service(actor=request.user, inquiry=inquiry, **kwargs)
 
 

@@ -17,9 +17,9 @@ from escalation.models import Escalation
 from fulfillment.tiers import Tier
 from inquiries import services as inquiry_services
 from inquiries.enums import Category, RemedyKind, RemedyState
-from inquiries.models import Inquiry, InquiryEvent, Remedy
+from inquiries.models import Inquiry, InquiryEvent, Message, Remedy
 from orders.enums import PaymentKind
-from tests.factories import UserFactory
+from tests.factories import CustomerFactory, UserFactory
 from tests.inquiries.factories import InquiryFactory, paid_order
 from tests.inquiries.helpers import orders_snapshot, snapshot
 
@@ -206,6 +206,32 @@ def test_escalate_to_a_specialist_carries_the_chosen_specialty(rep, senior):
     assert response.status_code == 302
     inquiry.refresh_from_db()
     assert (inquiry.tier, inquiry.specialty_needed) == (Tier.SPECIALIST, "returns")
+
+
+def test_the_customer_can_be_told_in_their_language(rep):
+    inquiry = InquiryFactory(assignee=rep, customer=CustomerFactory(preferred_language="ta"))
+    response = _client(rep).post(
+        f"/escalation/inquiries/{inquiry.pk}/escalate/",
+        {"reason": "customer_asked", "tried": "x", "to_tier": Tier.SENIOR_REP, "tell_customer": "on"},
+    )
+    assert response.status_code == 302
+    assert Escalation.objects.get(inquiry=inquiry).customer_told
+    notice = Message.objects.filter(inquiry=inquiry, kind="outbound").get()
+    assert f"உங்கள் கோரிக்கை {inquiry.reference}" in notice.body  # the Tamil "Escalation notice"
+    page = _text(_client(rep).get(f"/inquiries/{inquiry.pk}/"))
+    assert "customer told" in page and "The customer was told a senior colleague is taking over." in page
+
+
+def test_an_unknown_named_person_is_refused(rep):
+    inquiry = InquiryFactory(assignee=rep)
+    before = _state(inquiry)
+    response = _client(rep).post(
+        f"/escalation/inquiries/{inquiry.pk}/escalate/",
+        {"reason": "authority", "tried": "x", "to_tier": Tier.SENIOR_REP, "to_user": 999999},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["to_user"] == ["Choose someone from the list."]
+    assert _state(inquiry) == before
 
 
 def test_skipping_a_tier_without_a_reason_is_refused_and_changes_nothing(rep):
@@ -442,6 +468,15 @@ def test_a_second_approver_is_told_it_is_decided(rep, senior, supervisor):
     assert response.status_code == 409
     assert "already answered this request" in _text(response)
     assert _state(remedy.inquiry) == before
+
+
+def test_a_decided_request_offers_no_form(rep, senior, supervisor):
+    remedy = _request(rep)
+    inquiry_services.remedy_deny(actor=senior, remedy=remedy, note="No")
+    response = _client(supervisor).get(f"/escalation/approvals/{remedy.pk}/approve/")
+    assert response.status_code == 409
+    assert "This request is no longer waiting: Not approved." in _text(response)
+    assert "form" not in response.context or response.context.get("form") is None
 
 
 def test_deny_needs_a_note_and_the_rep_reads_it(rep, senior):
