@@ -326,5 +326,8 @@ SPECTACULAR_SETTINGS = {
         "InquiryStatusEnum": "inquiries.enums.InquiryStatus",
         "CustomerTierEnum": "orders.enums.CustomerTier",
         "TierEnum": "fulfillment.tiers.Tier",
+        "KindEnum": "inquiries.enums.MessageKind",
+        "EscalationKindEnum": "escalation.enums.Kind",
+        "SpecialtyNeededEnum": "fulfillment.tiers.Specialty",
     },
 }

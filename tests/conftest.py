@@ -31,12 +31,14 @@ def require_service(available: bool, reason: str) -> None:
 
 _DEFAULT_POLICY = importlib.import_module("inquiries.migrations.0006_default_service_policy")
 _DEFAULT_AUTHORITY = importlib.import_module("inquiries.migrations.0011_default_authority_limits")
+_ESCALATION_DEFAULTS = importlib.import_module("escalation.migrations.0002_notice_templates_example_rules")
 
 
 @pytest.fixture(autouse=True)
 def _service_target_defaults(request):
-    """Migration 0006 creates the default calendar and service policy, 0011 the authority
-    limits; a transactional test's flush deletes them for the tests after it. Every test that
+    """Migration 0006 creates the default calendar and service policy, inquiries 0011 the
+    authority limits, escalation 0002 the escalation notice templates and the example rules
+    (off); a transactional test's flush deletes them for the tests after it. Every test that
     uses the database gets them."""
     names = request.fixturenames
     if "transactional_db" in names or "live_server" in names:
@@ -47,6 +49,7 @@ def _service_target_defaults(request):
         return
     _DEFAULT_POLICY.create(apps, None)
     _DEFAULT_AUTHORITY.create(apps, None)
+    _ESCALATION_DEFAULTS.create(apps, None)
     # Rolled-back tests reuse calendar ids at version 1: never serve one test another's hours.
     targets._calendars.clear()
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from fulfillment.tiers import Tier
+from fulfillment.tiers import Specialty, Tier
 from inquiries.models import reference_for
 from orders.api.serializers import _dt
 
-from ..enums import Outcome, Reason
+from ..enums import Kind, Outcome, Reason
 from ..models import Escalation
 
 _PERSON = ("username", "first_name", "last_name")
@@ -69,13 +69,11 @@ def _person(**kwargs) -> serializers.CharField:
 class EscalationOut(serializers.Serializer):
     id = serializers.IntegerField()
     inquiry = InquiryRefOut()
-    # kind and specialty are plain strings in the schema until ENUM_NAME_OVERRIDES names their
-    # choice sets: as enums they would rename the message kind's KindEnum and give the
-    # specialties a second name (a warning that fails --fail-on-warn).
-    kind = serializers.CharField(help_text=_("manual (by a person) or automatic (a rule)."))
+    kind = serializers.ChoiceField(choices=Kind.choices, help_text=_("manual (by a person) or automatic (a rule)."))
     from_tier = serializers.ChoiceField(choices=Tier.choices, help_text=_("The tier it left."))
     to_tier = serializers.ChoiceField(choices=Tier.choices, help_text=_("The tier it went to."))
-    specialty = serializers.CharField(
+    specialty = serializers.ChoiceField(
+        choices=Specialty.choices,
         allow_blank=True,
         help_text=_("For a specialist escalation: billing, technical, shipping or returns; empty otherwise."),
     )

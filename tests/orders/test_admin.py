@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
 
+from escalation.models import EscalationRule
+from escalation.services import auto
 from fulfillment import clock
 from fulfillment.actors import Actor
 from fulfillment.api.auth import api_client_create
@@ -43,6 +45,9 @@ def everything(db, admin_user, specialist):
         actor=Actor.system(), customer=order.customer, subject="Dent", channel="email", body="A", tags=["dent"]
     )
     inquiry_services.callback_promise(actor=specialist, inquiry=inquiry, due_at=clock.now() + dt.timedelta(hours=1))
+    # an automatic escalation and its rule firing, for the escalation admin's pages
+    rule = EscalationRule.objects.get_or_create(name="First response breached", trigger="first_response_breached")[0]
+    auto.fire(rule, auto.Breach(inquiry.pk, "first_response"), now=clock.now() + dt.timedelta(days=30))
     ResponseTemplate.objects.create(name="Thanks", body="Thank you, {first_name}.")
     done = inquiry_services.inquiry_create(
         actor=Actor.system(), customer=order.customer, subject="Done", channel="email", body="B"
