@@ -134,6 +134,8 @@ class Command(BaseCommand):
                         "tier": tier,
                         "language": language,
                         "email": f"{username}@desk.example",
+                        # supervisors configure limits, rules and targets in the admin
+                        "is_staff": tier == Tier.SUPERVISOR,
                     },
                 )
                 if created:
