@@ -84,11 +84,12 @@ def attach_open_escalations(inquiries: list[Inquiry]) -> None:
 
 
 def pending_approvals(*, actor: Actor, tier=None, limit: int = 50) -> list[Remedy]:
-    """Approval requests waiting on ``tier``, oldest target first (the inquiry's nearest
-    deadline), then the oldest request. One query."""
+    """Approval requests that ``tier`` may answer — those waiting on it and on the tiers below
+    it (a supervisor sees every request; a senior rep those of the senior tier) — oldest
+    target first (the inquiry's nearest deadline), then the oldest request. One query."""
     tier = review_tier(actor, tier)
     return list(
-        Remedy.objects.filter(state=RemedyState.PENDING_APPROVAL, approval_tier=tier)
+        Remedy.objects.filter(state=RemedyState.PENDING_APPROVAL, approval_tier__lte=tier)
         .select_related("inquiry", "inquiry__customer", "order", "proposed_by")
         .order_by(F("inquiry__due_at").asc(nulls_last=True), "created_at", "id")[:limit]
     )
