@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Case, CharField, Count, Exists, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext as _
 
@@ -125,7 +125,11 @@ def _repeat_contacts(rule: EscalationRule, active, *, limit: int) -> list[Breach
         .values("created_at")[:1]
     )
     rows = (
-        active.annotate(cycle_start=Coalesce(Subquery(resolved), Value(EPOCH)))
+        active.annotate(  # an active inquiry never reopened was never resolved: no timeline lookup
+            cycle_start=Case(
+                When(reopen_count=0, then=Value(EPOCH)), default=Coalesce(Subquery(resolved), Value(EPOCH))
+            )
+        )
         .annotate(
             contacts=_contacts_since(Message, "kind", MessageKind.INBOUND)
             + _contacts_since(CallLog, "direction", CallDirection.INBOUND)

@@ -1,7 +1,8 @@
 """The ladder in motion: escalate, take over, return with coaching, reassign lower, de-escalate.
 
-Each function: validate → one transaction → lock the inquiry (then its open escalation) →
-check the actor's permission and tier → move ``Inquiry.tier`` / assignee → write the
+Each function: check the actor's role, validate → one transaction → lock the inquiry (then its
+open escalation) → check the actor's tier against the inquiry's (who may act is checked before
+what the inquiry's state allows) → move ``Inquiry.tier`` / assignee → write the
 escalation row and the inquiry's timeline event → save through inquiries' one save (version,
 deadlines). Two people acting on the same inquiry at once: the lock serialises them and the
 second finds the inquiry changed (``expected_version``, or the state it acts on gone) and gets
