@@ -132,7 +132,8 @@ def test_it_fills_every_queue_and_a_second_run_adds_nothing(demo):
         ("senior1", RemedyKind.REFUND, "rep1", Tier.SENIOR_REP, limit(Tier.REP, "max_refund")),
         ("specialist1", RemedyKind.CREDIT, "senior1", Tier.SPECIALIST, limit(Tier.SENIOR_REP, "max_credit")),
     ):
-        [request] = selectors.pending_approvals(actor=users[approver])
+        # each approver's list holds the requests of their tier and below: the one for them first
+        [request] = [r for r in selectors.pending_approvals(actor=users[approver]) if r.approval_tier == tier]
         assert (request.kind, request.proposed_by, request.approval_tier) == (kind, users[proposer], tier)
         assert request.amount > above
         asked[kind] = request
