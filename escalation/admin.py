@@ -13,7 +13,6 @@ for them would need a migration. The review queue shows them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from django import forms
 from django.contrib import admin, messages
@@ -27,8 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from fulfillment import clock
-from fulfillment.actors import Actor, as_actor
-from fulfillment.permissions import can, require
+from fulfillment.actors import as_actor
+from fulfillment.permissions import can
 from fulfillment.tiers import Tier
 from inquiries.models import AuthorityLimit, parse_reference, reference_for
 from inquiries.templatetags.inquiry_tags import duration
@@ -37,6 +36,7 @@ from orders.admin import ReadOnlyAdmin
 from .enums import Trigger
 from .models import Escalation, EscalationRule, RuleFiring
 from .permissions import CONFIGURE
+from .services import set_rules_active
 
 # --- permissions ----------------------------------------------------------------------------------
 
@@ -202,26 +202,6 @@ class AuthorityLimitAdmin(ConfigureOnlyMixin, admin.ModelAdmin):
 
 
 # --- automatic-escalation rules -------------------------------------------------------------------
-
-
-def set_rules_active(*, actor: Actor, rules: Iterable[EscalationRule], active: bool) -> list[EscalationRule]:
-    """Switch automatic-escalation rules on or off (the admin's actions and the demo data):
-    only those who may configure escalation. Returns the rules that changed."""
-    actor = as_actor(actor)
-    require(actor, CONFIGURE)
-    with transaction.atomic():
-        changed = list(
-            EscalationRule.objects.select_for_update()
-            .filter(pk__in=[rule.pk for rule in rules])
-            .exclude(active=active)
-            .order_by("pk")
-        )
-        now = clock.now()
-        for rule in changed:
-            rule.active = active
-            rule.updated_at = now
-            rule.save(update_fields=["active", "updated_at"])
-    return changed
 
 
 class EscalationRuleForm(forms.ModelForm):

@@ -586,7 +586,7 @@ def test_the_rule_and_firing_lists_make_as_many_queries_for_more_rows(boss_clien
 
 
 def test_switching_rules_goes_through_one_function_for_the_demo_and_the_admin():
-    from escalation.admin import set_rules_active
+    from escalation.services import set_rules_active
 
     rules = list(EscalationRule.objects.all())
     changed = set_rules_active(actor=Actor.system("demo"), rules=rules, active=True)

@@ -30,9 +30,9 @@ from django.db.models import F
 from django.urls import reverse
 
 from escalation import services
-from escalation.admin import set_rules_active
 from escalation.enums import Reason
 from escalation.models import EscalationRule
+from escalation.services import set_rules_active
 from fulfillment import clock
 from fulfillment.actors import Actor
 from fulfillment.tiers import Tier
