@@ -35,6 +35,7 @@ class Outcome(models.TextChoices):
     RETURNED = "returned", _("Returned with coaching")
     REASSIGNED = "reassigned", _("Reassigned to a lower tier")
     DE_ESCALATED = "de_escalated", _("De-escalated when done")
+    RESOLVED = "resolved", _("Resolved at this tier")
 
 
 class Trigger(models.TextChoices):

@@ -169,6 +169,10 @@ class Escalation(models.Model):
                 condition=Q(coached_user__isnull=False),
                 name="escalation_coached_idx",
             ),
+            # the metrics' "left the tier in the range"
+            models.Index(
+                fields=["closed_at", "id"], condition=Q(closed_at__isnull=False), name="escalation_closed_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -217,6 +221,14 @@ class RuleFiring(models.Model):
         verbose_name_plural = _("rule firings")
         constraints = [
             models.UniqueConstraint(fields=["rule", "inquiry", "key"], name="rulefiring_once_per_breach"),
+        ]
+        indexes = [
+            # the sweep's catch-up: firings at the top of the ladder whose notice is not sent
+            models.Index(
+                fields=["fired_at"],
+                condition=Q(notified_at__isnull=True, moved=False),
+                name="rulefiring_unsent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

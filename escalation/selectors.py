@@ -175,7 +175,9 @@ def tier_periods(
     moves: list[tuple[dt.datetime, int]] = []
     for e in escalations:
         moves.append((e.created_at, e.to_tier))
-        if e.closed_at is not None and e.outcome != "escalated_further" and e.outcome_tier is not None:
+        # a move down ends the period at the tier; going further up starts the next escalation,
+        # and a resolution ends nothing on the ladder
+        if e.closed_at is not None and e.outcome not in ("escalated_further", "resolved") and e.outcome_tier:
             moves.append((e.closed_at, e.outcome_tier))
     moves.sort(key=lambda m: m[0])
     end_of_all = inquiry.closed_at or inquiry.resolved_at if inquiry.status not in ACTIVE else None

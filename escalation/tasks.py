@@ -18,7 +18,7 @@ from django.db import OperationalError
 
 from fulfillment import clock
 
-from .services import apply_rules, notify
+from .services import apply_rules, auto, notify
 from .services.notify import send_escalation_notice, send_firing_notice
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 @shared_task(name="escalation.tasks.sweep_escalation_rules", ignore_result=True, acks_late=True)
 def sweep_escalation_rules() -> int:
     fired = apply_rules()
+    auto.close_resolved()
     escalations, firings = notify.unsent(now=clock.now())
     for pk in escalations:
         notify.enqueue_escalation_notice(pk)

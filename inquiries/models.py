@@ -394,6 +394,10 @@ class Remedy(models.Model):
                 condition=Q(state=RemedyState.PENDING_APPROVAL),
                 name="remedy_pending_approval_idx",
             ),
+            # the metrics' approval requests made in a range
+            models.Index(
+                fields=["created_at"], condition=Q(approval_tier__isnull=False), name="remedy_approval_requests_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=RemedyKind.values), name="remedy_kind_valid"),

@@ -30,8 +30,8 @@ from inquiries.enums import ACTIVE, DONE, CallbackState, CallDirection, EventTyp
 from inquiries.models import Callback, CallLog, Inquiry, InquiryEvent, Message
 from inquiries.services._common import lock
 
-from ..enums import Kind, Reason, Trigger
-from ..models import EscalationRule, RuleFiring
+from ..enums import Kind, Outcome, Reason, Trigger
+from ..models import Escalation, EscalationRule, RuleFiring
 from . import ladder, notify
 
 log = logging.getLogger(__name__)
@@ -215,3 +215,35 @@ def apply_rules(*, now: dt.datetime | None = None, limit: int = BATCH) -> list[R
             if firing is not None:
                 done.append(firing)
     return done
+
+
+def close_resolved(*, now: dt.datetime | None = None, limit: int = 5_000) -> int:
+    """Close the open escalations of inquiries resolved or closed at their tier, with the
+    outcome "resolved at this tier" and the time the inquiry spent there until it was resolved
+    (inquiries knows nothing of escalations, so this app looks: run by the every-minute sweep).
+    A reopened inquiry stays at its tier; escalating it again opens a new escalation. Returns
+    how many were closed; bounded, the next sweep goes on."""
+    now = now or clock.now()
+    closed = 0
+    with transaction.atomic():
+        rows = list(
+            Escalation.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(closed_at__isnull=True, inquiry__status__in=DONE)
+            .select_related("inquiry")
+            .order_by("id")[:limit]
+        )
+        for escalation in rows:
+            inquiry = escalation.inquiry
+            ended = inquiry.resolved_at or inquiry.closed_at or now
+            ended = max(ended, escalation.created_at)
+            escalation.outcome = Outcome.RESOLVED
+            escalation.closed_at = ended
+            escalation.closed_by_name = "system"
+            escalation.outcome_tier = escalation.to_tier
+            escalation.seconds_at_tier = max(int((ended - escalation.created_at).total_seconds()), 0)
+            escalation.updated_at = now
+        Escalation.objects.bulk_update(
+            rows, ["outcome", "closed_at", "closed_by_name", "outcome_tier", "seconds_at_tier", "updated_at"]
+        )
+        closed = len(rows)
+    return closed
