@@ -24,6 +24,8 @@ install-dev: $(VENV)/.installed-dev
 ## make run: install, migrate, load demo data, start web + worker + beat (embedded default)
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	@# the embedded broker's folders, so the demo's staff notices queue for the worker
+	mkdir -p "$${FD_DATA_DIR:-var}/broker/queue" "$${FD_DATA_DIR:-var}/broker/processed"
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_inquiries
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_escalations
