@@ -83,20 +83,28 @@ def callback_done(inquiry: Inquiry, actor: Actor, *, due_at: str, state: str) ->
     return _event(inquiry, actor, EventType.CALLBACK_DONE, due_at=due_at, state=state)
 
 
+def _remedy(remedy) -> dict:
+    """What every remedy event says of the remedy."""
+    return {
+        "remedy": remedy.pk,
+        "kind": remedy.kind,
+        "amount": str(remedy.amount) if remedy.amount is not None else "",
+        "currency": remedy.currency,
+    }
+
+
+def _offer(remedy) -> dict:
+    """…and what a proposal or a request adds: what is offered, why, on which order."""
+    return {
+        **_remedy(remedy),
+        "description": remedy.description,
+        "reason": remedy.reason,
+        "order": remedy.order.number if remedy.order_id else "",
+    }
+
+
 def remedy_proposed(inquiry: Inquiry, actor: Actor, *, remedy) -> InquiryEvent:
-    return _event(
-        inquiry,
-        actor,
-        EventType.REMEDY_PROPOSED,
-        remedy=remedy.pk,
-        kind=remedy.kind,
-        amount=str(remedy.amount) if remedy.amount is not None else "",
-        currency=remedy.currency,
-        description=remedy.description,
-        reason=remedy.reason,
-        order=remedy.order.number if remedy.order_id else "",
-        alternative_to=remedy.alternative_to_id,
-    )
+    return _event(inquiry, actor, EventType.REMEDY_PROPOSED, **_offer(remedy), alternative_to=remedy.alternative_to_id)
 
 
 def remedy_decided(inquiry: Inquiry, actor: Actor, *, remedy, outcome: dict | None = None) -> InquiryEvent:
@@ -146,47 +154,24 @@ def attachment_refused(inquiry: Inquiry, actor: Actor, *, filename: str, reason:
 
 def approval_requested(inquiry: Inquiry, actor: Actor, *, remedy) -> InquiryEvent:
     """A remedy above the proposer's authority, waiting for ``remedy.approval_tier``."""
-    return _event(
-        inquiry,
-        actor,
-        EventType.APPROVAL_REQUESTED,
-        remedy=remedy.pk,
-        kind=remedy.kind,
-        amount=str(remedy.amount) if remedy.amount is not None else "",
-        currency=remedy.currency,
-        description=remedy.description,
-        reason=remedy.reason,
-        order=remedy.order.number if remedy.order_id else "",
-        tier=remedy.approval_tier,
-    )
+    return _event(inquiry, actor, EventType.APPROVAL_REQUESTED, **_offer(remedy), tier=remedy.approval_tier)
 
 
 def remedy_approved(inquiry: Inquiry, actor: Actor, *, remedy, outcome: dict) -> InquiryEvent:
+    asked = str(remedy.requested_amount) if remedy.requested_amount is not None else ""
     return _event(
         inquiry,
         actor,
         EventType.REMEDY_APPROVED,
-        remedy=remedy.pk,
-        kind=remedy.kind,
-        amount=str(remedy.amount) if remedy.amount is not None else "",
-        asked=str(remedy.requested_amount) if remedy.requested_amount is not None else "",
-        currency=remedy.currency,
+        **_remedy(remedy),
+        asked=asked,
         note=remedy.approval_note,
         outcome=outcome,
     )
 
 
 def remedy_denied(inquiry: Inquiry, actor: Actor, *, remedy) -> InquiryEvent:
-    return _event(
-        inquiry,
-        actor,
-        EventType.REMEDY_DENIED,
-        remedy=remedy.pk,
-        kind=remedy.kind,
-        amount=str(remedy.amount) if remedy.amount is not None else "",
-        currency=remedy.currency,
-        note=remedy.approval_note,
-    )
+    return _event(inquiry, actor, EventType.REMEDY_DENIED, **_remedy(remedy), note=remedy.approval_note)
 
 
 def tier_moved(inquiry: Inquiry, actor: Actor, type_: str, **details) -> InquiryEvent:
