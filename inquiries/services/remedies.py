@@ -10,6 +10,7 @@ may grant it, and ``remedy_approve`` (which carries it out, at the asked or a ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -309,6 +310,17 @@ def _lock_request(actor: Actor, remedy: Remedy) -> tuple[Inquiry, Remedy]:
     return inquiry, remedy
 
 
+def _answer(remedy: Remedy, actor: Actor, state: str, note: str, *, extra: Sequence[str] = ()) -> None:
+    """Record the approver's answer on the request (and ``extra`` fields set before)."""
+    remedy.state = state
+    remedy.decided_at = remedy.approval_decided_at = clock.now()
+    remedy.decided_by_name = actor.name[:150]
+    remedy.approved_by = actor.user
+    remedy.approval_note = note
+    fields = ["state", "decided_at", "approval_decided_at", "decided_by_name", "approved_by", "approval_note"]
+    remedy.save(update_fields=[*fields, *extra])
+
+
 def remedy_approve(*, actor: Actor, remedy: Remedy, amount=None, note: str = "") -> Remedy:
     """Approve a request: the remedy is carried out at once (the refund is made, the
     replacement order created), at the asked amount or at ``amount``, which must be within the
@@ -333,26 +345,13 @@ def remedy_approve(*, actor: Actor, remedy: Remedy, amount=None, note: str = "")
                 )
             remedy.requested_amount, remedy.amount = remedy.amount, changed
         check_authority(actor, remedy.kind, remedy.amount)  # the approver's own limit
-        now = clock.now()
         outcome = _execute(remedy, actor)
-        remedy.state = RemedyState.ACCEPTED
-        remedy.decided_at = remedy.approval_decided_at = now
-        remedy.decided_by_name = actor.name[:150]
-        remedy.approved_by = actor.user
-        remedy.approval_note = note
-        remedy.save(
-            update_fields=[
-                "state",
-                "amount",
-                "requested_amount",
-                "decided_at",
-                "approval_decided_at",
-                "decided_by_name",
-                "approved_by",
-                "approval_note",
-                "refund_payment",
-                "replacement_order",
-            ]
+        _answer(
+            remedy,
+            actor,
+            RemedyState.ACCEPTED,
+            note,
+            extra=["amount", "requested_amount", "refund_payment", "replacement_order"],
         )
         events.remedy_approved(inquiry, actor, remedy=remedy, outcome=outcome)
         save(inquiry, [])
@@ -366,22 +365,7 @@ def remedy_deny(*, actor: Actor, remedy: Remedy, note: str) -> Remedy:
     note = clean_text(note, "note", 500, required=True)
     with transaction.atomic():
         inquiry, remedy = _lock_request(actor, remedy)
-        now = clock.now()
-        remedy.state = RemedyState.DENIED
-        remedy.decided_at = remedy.approval_decided_at = now
-        remedy.decided_by_name = actor.name[:150]
-        remedy.approved_by = actor.user
-        remedy.approval_note = note
-        remedy.save(
-            update_fields=[
-                "state",
-                "decided_at",
-                "approval_decided_at",
-                "decided_by_name",
-                "approved_by",
-                "approval_note",
-            ]
-        )
+        _answer(remedy, actor, RemedyState.DENIED, note)
         events.remedy_denied(inquiry, actor, remedy=remedy)
         save(inquiry, [])
     return remedy
