@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from fulfillment import clock
 from fulfillment.actors import Actor, ActorKind, as_actor
@@ -84,14 +84,21 @@ def attach_open_escalations(inquiries: list[Inquiry]) -> None:
 
 
 def pending_approvals(*, actor: Actor, tier=None, limit: int = 50) -> list[Remedy]:
+    """The first ``limit`` of ``approval_requests`` (one query)."""
+    return list(approval_requests(actor=actor, tier=tier)[:limit])
+
+
+def approval_requests(*, actor: Actor, tier=None) -> QuerySet[Remedy]:
     """Approval requests that ``tier`` may answer — those waiting on it and on the tiers below
-    it (a supervisor sees every request; a senior rep those of the senior tier) — oldest
-    target first (the inquiry's nearest deadline), then the oldest request. One query."""
+    it (a supervisor sees every request; a senior rep those of the senior tier) — the longest
+    waiting first: a request's own clock is the time it has waited (the inquiry's due state is
+    shown beside it). Walks the (approval_tier, created_at, id) partial index: ordering by the
+    inquiries' deadlines instead joined and sorted every waiting request (50 ms at 5,000)."""
     tier = review_tier(actor, tier)
-    return list(
+    return (
         Remedy.objects.filter(state=RemedyState.PENDING_APPROVAL, approval_tier__lte=tier)
         .select_related("inquiry", "inquiry__customer", "order", "proposed_by")
-        .order_by(F("inquiry__due_at").asc(nulls_last=True), "created_at", "id")[:limit]
+        .order_by("created_at", "id")
     )
 
 

@@ -6,6 +6,7 @@ app_name = "escalation"
 
 urlpatterns = [
     path("escalation/review/", views.review, name="review"),
+    path("escalation/review/approvals/", views.approvals, name="approvals"),
     path("escalation/coaching/", views.coaching, name="coaching"),
     path("escalation/inquiries/<int:pk>/escalate/", views.escalate, name="escalate"),
     path("escalation/inquiries/<int:pk>/take-over/", views.take_over, name="take_over"),

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fulfillment import clock
 from fulfillment.actors import as_actor
 from fulfillment.errors import Conflict, DomainError, InvalidInput, PermissionDenied
+from fulfillment.pagination import keyset_page
 from fulfillment.permissions import require
 from fulfillment.tiers import Tier
 from fulfillment.views import staff_required
@@ -334,6 +335,11 @@ def deny(request, remedy_id: int):
 
 # --- the review queue and coaching ---------------------------------------------------------------
 
+#: The review page shows the longest-waiting approval requests; the rest are a click away.
+REVIEW_APPROVALS = 10
+#: Review rows are taller than queue rows (who, why, since when, an action each): 25 a page.
+REVIEW_PAGE_SIZE = 25
+
 
 @staff_required
 @require_GET
@@ -345,15 +351,13 @@ def review(request):
     except DomainError as error:
         raise HttpForbidden(str(error.message)) from None
     unassigned = request.GET.get("unassigned") == "1"
-    approvals = selectors.pending_approvals(actor=request.user, tier=tier)
+    # The longest-waiting requests, and a link to all of them when there are more.
+    approvals = selectors.pending_approvals(actor=request.user, tier=tier, limit=REVIEW_APPROVALS + 1)
+    more_approvals, approvals = len(approvals) > REVIEW_APPROVALS, approvals[:REVIEW_APPROVALS]
     for remedy in approvals:
         remedy.may_decide = selectors.may_approve(request.user, remedy)
     page = selectors.review_queue(
-        actor=request.user,
-        tier=tier,
-        cursor=request.GET.get("cursor"),
-        size=settings.FD_PAGE_SIZE,
-        unassigned=unassigned,
+        actor=request.user, tier=tier, cursor=request.GET.get("cursor"), size=REVIEW_PAGE_SIZE, unassigned=unassigned
     )
     own = as_actor(request.user).tier or Tier.SUPERVISOR
     keep = {"tier": tier, **({"unassigned": "1"} if unassigned else {})}
@@ -363,6 +367,7 @@ def review(request):
         "tiers": [(t, Tier(t).label) for t in Tier.values if Tier.SENIOR_REP <= t <= own],
         "unassigned": unassigned,
         "approvals": approvals,
+        "more_approvals": more_approvals,
         "page": page,
         "query": urlencode(keep),
         "all_query": urlencode({"tier": tier}),
@@ -370,6 +375,33 @@ def review(request):
         "now": clock.now(),
     }
     return render(request, "escalation/review.html", context)
+
+
+@staff_required
+@require_GET
+def approvals(request):
+    """Every approval request the tier may answer, the longest waiting first, page by page."""
+    try:
+        tier = selectors.review_tier(request.user, request.GET.get("tier"))
+    except DomainError as error:
+        raise HttpForbidden(str(error.message)) from None
+    page = keyset_page(
+        selectors.approval_requests(actor=request.user, tier=tier),
+        cursor=request.GET.get("cursor"),
+        size=settings.FD_PAGE_SIZE,
+        key="created_at",
+        ascending=True,
+    )
+    for remedy in page.items:
+        remedy.may_decide = selectors.may_approve(request.user, remedy)
+    context = {
+        "tier": tier,
+        "tier_label": Tier(tier).label,
+        "page": page,
+        "query": urlencode({"tier": tier}),
+        "now": clock.now(),
+    }
+    return render(request, "escalation/approvals.html", context)
 
 
 @staff_required

@@ -527,6 +527,10 @@ def test_the_review_queue_escapes_what_customers_write(rep, supervisor):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
 
 
+#: session, user, the approval requests with their inquiry, customer, order and asker
+APPROVALS_QUERIES = 3
+
+
 def _fill(rep, n: int) -> None:
     """n approval requests and n escalations waiting for the senior tier (each with its people)."""
     for i in range(n):
@@ -543,7 +547,31 @@ def test_the_review_queue_makes_the_same_queries_for_2_and_22_rows(rep, senior, 
     _fill(rep, 20)
     with django_assert_num_queries(REVIEW_QUERIES):
         response = client.get("/escalation/review/")
-    assert len(response.context["approvals"]) == 22 and len(response.context["page"].items) == 22
+    # the ten requests waiting longest, and a link to them all
+    assert len(response.context["approvals"]) == 10 and len(response.context["page"].items) == 22
+    assert response.context["more_approvals"] and "/escalation/review/approvals/?tier=2" in _text(response)
+
+
+def test_the_approvals_list_pages_every_request_in_constant_queries(rep, senior, django_assert_num_queries):
+    client = _client(senior)
+    for _ in range(2):
+        _request(rep)
+    with django_assert_num_queries(APPROVALS_QUERIES):
+        response = client.get("/escalation/review/approvals/")
+    assert len(response.context["page"].items) == 2
+    for _ in range(20):
+        _request(rep)
+    with django_assert_num_queries(APPROVALS_QUERIES):
+        response = client.get("/escalation/review/approvals/")
+    rows = response.context["page"].items
+    assert len(rows) == 22
+    assert [r.created_at for r in rows] == sorted(r.created_at for r in rows)  # the longest waiting first
+    assert all(r.may_decide for r in rows)
+
+
+def test_the_approvals_list_is_for_reviewers(rep, senior):
+    assert _client(rep).get("/escalation/review/approvals/").status_code == 403
+    assert _client(senior).get("/escalation/review/approvals/?tier=4").status_code == 403
 
 
 # --- coaching: the coached rep reads it, other reps never --------------------------------------------
