@@ -80,11 +80,12 @@ from django.urls import NoReverseMatch, reverse
 from generate import esc, jd, move_sequences
 from measure import DbTimer, pct
 
-from escalation import selectors
+from escalation import selectors, views
 from escalation.enums import MANUAL_REASONS, Kind, Outcome, Reason
 from escalation.models import EscalationRule
 from fulfillment import clock
 from fulfillment.actors import Actor
+from fulfillment.pagination import keyset_page
 from fulfillment.tiers import Tier
 from inquiries.enums import CATEGORY_REMEDIES, CATEGORY_SPECIALTY, EventType, RemedyKind
 from inquiries.services import remedies, targets
@@ -367,7 +368,7 @@ class Fill:
         from_tier = to_tier - 2 if skip else to_tier - 1
         lo = max(created + secs(5 * MINUTE), updated, now - secs(10 * DAY))
         hi = now - secs(MINUTE)
-        at = lo + (hi - lo) * rng.random() if lo < hi else hi
+        at = lo + (hi - lo) * rng.random() if lo < hi else hi - secs(rng.uniform(0, HOUR))
         automatic = rng.random() < 0.15 and self.rules
         from_assignee = staff.pick(rng, from_tier) if rng.random() < 0.8 else None
         specialty = ""
@@ -388,7 +389,7 @@ class Fill:
             to_user = staff.pick(rng, to_tier)
         elif share < 0.6:
             taken_by = staff.pick(rng, to_tier)
-            taken_at = min(at + secs(rng.randint(2 * MINUTE, 8 * HOUR)), hi)
+            taken_at = at + (min(at + secs(8 * HOUR), hi) - at) * rng.random()  # within 8 hours, before now
         if automatic:
             trigger = rng.choice([t for t in ("resolution_breached", "first_response_breached") if t in self.rules])
             rule = self.rules[trigger]
@@ -636,7 +637,7 @@ def fill_approvals(fill: Fill, count: int) -> dict:
                 sys.exit(f"{kind} of {amount} does not need the {Tier(tier).label} tier: the limits changed?")
             proposer = assignee if assignee and staff.tier.get(assignee) == inquiry_tier else None
             proposer = proposer or staff.pick(rng, inquiry_tier)
-            at = min(updated + secs(rng.randint(MINUTE, 2 * DAY)), fill.now - secs(MINUTE))
+            at = updated + (min(updated + secs(2 * DAY), fill.now) - updated) * rng.random()  # before now
             currency = order[2] if order else settings.FD_DEFAULT_CURRENCY
             reason = rng.choice(APPROVAL_REASONS)
             order_id = order[0] if order else None
@@ -692,16 +693,37 @@ def vacuum() -> float:
 # --- 3. measure -----------------------------------------------------------------------------------
 
 
-def page_of(user, tier: int, unassigned: bool, pages: int) -> tuple[bool, str | None]:
+def view_setting(name: str, default: int) -> int:
+    """A size the review views use (``escalation.views``), or ``default`` in code without it."""
+    return getattr(views, name, default)
+
+
+def page_of(user, tier: int, unassigned: bool, pages: int, size: int) -> tuple[bool, str | None]:
     """The cursor of page ``pages`` (1: None), by following ``next_cursor``; False when the
     queue has fewer pages."""
     cursor = None
     for _ in range(pages - 1):
-        page = selectors.review_queue(actor=user, tier=tier, unassigned=unassigned, cursor=cursor)
+        page = selectors.review_queue(actor=user, tier=tier, unassigned=unassigned, cursor=cursor, size=size)
         if not page.next_cursor:
             return False, None
         cursor = page.next_cursor
     return True, cursor
+
+
+def approvals_cursor(user, tier: int, pages: int) -> tuple[bool, str | None]:
+    """``page_of`` for the approvals list."""
+    cursor = None
+    for _ in range(pages - 1):
+        cursor = approvals_page(user, tier, cursor).next_cursor
+        if not cursor:
+            return False, None
+    return True, cursor
+
+
+def approvals_page(user, tier: int, cursor: str | None):
+    """The approvals list page's query, as ``escalation.views.approvals`` pages it."""
+    queryset = selectors.approval_requests(actor=user, tier=tier)
+    return keyset_page(queryset, cursor=cursor, size=settings.FD_PAGE_SIZE, key="created_at", ascending=True)
 
 
 def time_call(call, args) -> dict:
@@ -742,39 +764,72 @@ def queue_size(tier: int, unassigned: bool) -> int:
 
 
 def measure_selectors(users: dict, args) -> list[dict]:
+    """What the review views call, with their sizes: ``review_queue`` (first page and page N, all
+    and unassigned), ``pending_approvals`` (the review page's few) and, where the code has it, the
+    approvals list's ``approval_requests`` page (first and page N)."""
     results = []
+    size = view_setting("REVIEW_PAGE_SIZE", settings.FD_PAGE_SIZE)
+    limit = view_setting("REVIEW_APPROVALS", 49) + 1
+    deep = (("first page", 1), (f"page {args.deep_pages}", args.deep_pages))
+
+    def timed(call, **fields) -> None:
+        r = time_call(call, args)
+        result = r.pop("result")
+        r.update(rows=len(getattr(result, "items", result)), **fields)
+        results.append(r)
+        log(f"{r['what']} t{r['tier']} {r['queue']:10} {r['page']:10} {brief(r)}")
+
     for tier in REVIEW_TIERS:
         user = users[tier]
         for unassigned in (False, True):
-            size = queue_size(tier, unassigned)
-            for label, pages in (("first page", 1), (f"page {args.deep_pages}", args.deep_pages)):
-                found, cursor = page_of(user, tier, unassigned, pages)
+            queue = "unassigned" if unassigned else "all"
+            for label, pages in deep:
+                found, cursor = page_of(user, tier, unassigned, pages, size)
                 if not found:
-                    log(f"review_queue t{tier} unassigned={unassigned:d}: fewer than {pages} pages")
+                    log(f"review_queue t{tier} {queue}: fewer than {pages} pages")
                     continue
-
-                def call(cursor=cursor, tier=tier, unassigned=unassigned, user=user):
-                    return selectors.review_queue(actor=user, tier=tier, unassigned=unassigned, cursor=cursor)
-
-                r = time_call(call, args)
-                r.update(what="review_queue", page=label, tier=tier, unassigned=unassigned, matching=size)
-                r["rows"] = len(r.pop("result").items)
-                results.append(r)
-                log(f"review_queue t{tier} unassigned={unassigned:d} {label:8} {brief(r)}")
+                timed(
+                    lambda c=cursor, t=tier, u=unassigned, user=user: selectors.review_queue(
+                        actor=user, tier=t, unassigned=u, cursor=c, size=size
+                    ),
+                    what="review_queue",
+                    page=label,
+                    tier=tier,
+                    queue=queue,
+                    matching=queue_size(tier, unassigned),
+                )
         pending = one(
             "SELECT count(*) FROM inquiries_remedy WHERE state = 'pending_approval' AND approval_tier <= %s", [tier]
         )[0]
-        r = time_call(lambda user=user, tier=tier: selectors.pending_approvals(actor=user, tier=tier), args)
-        r.update(what="pending_approvals", page="first 50", tier=tier, unassigned=False, matching=pending)
-        r["rows"] = len(r.pop("result"))
-        results.append(r)
-        log(f"pending_approvals t{tier} {brief(r)}")
+        timed(
+            lambda user=user, t=tier: selectors.pending_approvals(actor=user, tier=t, limit=limit),
+            what="pending_approvals",
+            page=f"first {limit}",
+            tier=tier,
+            queue="approvals",
+            matching=pending,
+        )
+        if not hasattr(selectors, "approval_requests"):
+            continue
+        for label, pages in deep:
+            found, cursor = approvals_cursor(user, tier, pages)
+            if not found:
+                log(f"approval_requests t{tier}: fewer than {pages} pages")
+                continue
+            timed(
+                lambda c=cursor, user=user, t=tier: approvals_page(user, t, c),
+                what="approval_requests",
+                page=label,
+                tier=tier,
+                queue="approvals",
+                matching=pending,
+            )
     return results
 
 
-def review_url() -> str | None:
+def url_of(name: str) -> str | None:
     try:
-        return reverse("escalation:review")
+        return reverse(f"escalation:{name}")
     except NoReverseMatch:
         return None
 
@@ -789,16 +844,18 @@ def next_link(html: str) -> str | None:
 
 
 def measure_pages(users: dict, args) -> tuple[list[dict], list[str]]:
-    """The review page through the whole stack, as bench/run.py times its pages."""
-    base = review_url()
+    """The review page (all, unassigned) and the approvals list through the whole stack, first
+    page and page N (following the pages' own "next" links), as bench/run.py times its pages."""
+    pages = [("review", "all", ""), ("review", "unassigned", "?unassigned=1"), ("approvals", "approvals", "")]
     results, sql = [], []
-    if base is None:
-        return results, sql
     for tier in REVIEW_TIERS:
         client = Client()
         client.force_login(users[tier])
-        for unassigned in (False, True):
-            url = base + ("?unassigned=1" if unassigned else "")
+        for name, queue, query in pages:
+            base = url_of(name)
+            if base is None:
+                continue
+            url = base + query
             scenarios = [("first page", url)]
             deep, followed = url, 0
             for _ in range(args.deep_pages - 1):
@@ -810,9 +867,9 @@ def measure_pages(users: dict, args) -> tuple[list[dict], list[str]]:
             if followed == args.deep_pages - 1:
                 scenarios.append((f"page {args.deep_pages}", deep))
             for label, page_url in scenarios:
-                key = f"page_t{tier}{'_unassigned' if unassigned else ''}_{label.replace(' ', '')}"
+                key = f"{name}_t{tier}_{queue}_{label.replace(' ', '')}"
                 row, text = run.time_scenario(client, key, label, lambda i, u=page_url: u, args)
-                row.update(tier=tier, unassigned=unassigned, page=label, url=page_url)
+                row.update(tier=tier, queue=queue, page=label, url=page_url)
                 results.append(row)
                 sql.append(text)
     return results, sql
@@ -844,7 +901,7 @@ class CachedSelectors:
 
 def measure_render(users: dict, args) -> list[dict]:
     """The first review page of each tier again, its two selectors answered from memory."""
-    base = review_url()
+    base = url_of("review")
     results = []
     if base is None:
         return results
@@ -854,7 +911,7 @@ def measure_render(users: dict, args) -> list[dict]:
         with CachedSelectors():
             key = f"render_t{tier}"
             row, _sql = run.time_scenario(client, key, "render", lambda i: base, args)
-        row.update(tier=tier, unassigned=False, page="first page, selectors answered from memory", url=base)
+        row.update(tier=tier, queue="all", page="first page, selectors answered from memory", url=base)
         results.append(row)
     return results
 
@@ -864,7 +921,7 @@ def explain_slowest(results: list[dict]) -> str:
     worst = max(results, key=lambda r: r["p95"])
     query = max(worst["sql"], key=lambda q: float(q["time"]))
     head = (
-        f"-- {worst['what']}, tier {worst['tier']}, unassigned={worst['unassigned']}, {worst['page']}"
+        f"-- {worst['what']}, tier {worst['tier']}, {worst['queue']}, {worst['page']}"
         f" (p95 {worst['p95']:.1f} ms; this statement {float(query['time']) * 1000:.1f} ms when captured)\n"
     )
     with connection.cursor() as cur:
@@ -978,46 +1035,48 @@ def render(info: dict, pages: list[dict], args) -> str:
     lines += [
         "### Selectors",
         "",
-        f"`escalation.selectors.review_queue(actor=…, tier=…, unassigned=…, cursor=…)` (page of"
-        f" {settings.FD_PAGE_SIZE}, rows carry `open_escalation`) and `pending_approvals(actor=…, tier=…)`;"
-        f" {args.warmup} warm-up calls, then {args.runs} timed. Page {args.deep_pages}: the cursor from following"
-        " `next_cursor` from page 1. Queries: per call, `CaptureQueriesContext`.",
+        "As the review views call them: `escalation.selectors.review_queue(actor=…, tier=…, unassigned=…,"
+        f" cursor=…, size={view_setting('REVIEW_PAGE_SIZE', settings.FD_PAGE_SIZE)})` (rows carry"
+        " `open_escalation`), `pending_approvals(actor=…, tier=…, limit=…)` (the review page's longest-waiting"
+        " requests) and the approvals list's page (`approval_requests` through `keyset_page`, size"
+        f" {settings.FD_PAGE_SIZE}); {args.warmup} warm-up calls, then {args.runs} timed. Page {args.deep_pages}:"
+        " the cursor from following `next_cursor` from page 1. Queries: per call, `CaptureQueriesContext`.",
         "",
         "| selector | tier | queue | page | in queue | rows | queries | p50 ms | p95 ms | max ms | SQL ms p50 |"
         " SQL ms p95 |",
         "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in s:
-        queue = "unassigned" if r["unassigned"] else "all"
-        if r["what"] == "pending_approvals":
-            queue = "approvals"
         lines.append(
-            f"| `{r['what']}` | {Tier(r['tier']).label} | {queue} | {r['page']} | {r['matching']:,} | {r['rows']} | "
-            f"{r['queries']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['db_p50']:.1f} | "
+            f"| `{r['what']}` | {Tier(r['tier']).label} | {r['queue']} | {r['page']} | {r['matching']:,} |"
+            f" {r['rows']} | {r['queries']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['db_p50']:.1f} | "
             f"{r['db_p95']:.1f} |"
         )
     lines.append("")
-    lines += ["### The review page", ""]
+    lines += ["### The review pages", ""]
     if pages:
         lines += [
-            f"`{info['url']}` through `django.test.Client` (middleware, session, view, selectors, template), logged"
+            f"`{info['url']}` (all, `?unassigned=1`) and the approvals list `{url_of('approvals')}` through"
+            " `django.test.Client` (middleware, session, view, selectors, template), logged"
             f" in as the tier's user, DEBUG off, as `bench/run.py` times its pages ({args.warmup} warm-up requests,"
             f" then up to {args.runs}); the SQL of one request each is in `{Path(args.out).stem}-queries.sql`.",
             "",
-            f"| tier | page | request | n | p50 ms | p95 ms | max ms | SQL ms p50 | queries | p95 ≤ {TARGET_MS:.0f} |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+            f"| tier | list | page | request | n | p50 ms | p95 ms | max ms | SQL ms p50 | queries |"
+            f" p95 ≤ {TARGET_MS:.0f} |",
+            "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in pages:
             ok = r["p95"] <= TARGET_MS
             url = r["url"] if len(r["url"]) < 60 else r["url"][:57] + "…"
             lines.append(
-                f"| {Tier(r['tier']).label} | {r['page']}{' (unassigned)' if r['unassigned'] else ''} | `{url}` | "
+                f"| {Tier(r['tier']).label} | {r['queue']} | {r['page']} | `{url}` | "
                 f"{r['n']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['db_p50']:.1f} | {r['queries']} | "
                 f"{'yes' if ok else '**MISS**'} |"
             )
         for r in info["render"]:
             lines.append(
-                f"| {Tier(r['tier']).label} | {r['page']} | `{r['url']}` | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} |"
+                f"| {Tier(r['tier']).label} | {r['queue']} | {r['page']} | `{r['url']}` | {r['n']} | {r['p50']:.1f} |"
+                f" {r['p95']:.1f} |"
                 f" {r['max']:.1f} | {r['db_p50']:.1f} | — | (split) |"
             )
         worst = max(pages, key=lambda r: r["p95"])
@@ -1028,8 +1087,7 @@ def render(info: dict, pages: list[dict], args) -> str:
             " SQL is the session and the user): the time of the template, middleware and session alone.",
             "",
             f"**Target (review queue page p95 ≤ {TARGET_MS:.0f} ms): {'met' if met else 'MISSED'}** — worst p95"
-            f" {worst['p95']:.1f} ms ({Tier(worst['tier']).label}, {worst['page']}"
-            f"{', unassigned' if worst['unassigned'] else ''}).",
+            f" {worst['p95']:.1f} ms ({Tier(worst['tier']).label}, {worst['queue']}, {worst['page']}).",
         ]
     elif info["url"] is None:
         lines.append(
@@ -1109,7 +1167,7 @@ def main() -> None:
     info["counts"] = counts()
     log(f"counts: {info['counts']}")
     info["selectors"] = [] if "selectors" in skip else measure_selectors(info["users"], args)
-    info["url"] = review_url()
+    info["url"] = url_of("review")
     pages, sql = ([], []) if "pages" in skip else measure_pages(info["users"], args)
     info["render"] = [] if "pages" in skip else measure_render(info["users"], args)
     info["explain"] = explain_slowest(info["selectors"]) if info["selectors"] else "(selectors skipped)"
