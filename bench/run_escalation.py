@@ -247,9 +247,10 @@ def deadlines_for_reopened() -> dict | None:
     return {"missing": missing, "inquiries": job.done, "seconds": time.perf_counter() - start}
 
 
-def choose(staff: Staff, escalations: int, pool: int) -> tuple[list[int], list[int]]:
+def choose(staff: Staff, escalations: int, pool: int) -> tuple[list[int], list[int], int]:
     """The rep-tier pool (benchrep's active inquiries, then other rep-tier ones) and the inquiries
-    to escalate (the rest), each in a fixed pseudo-random order of ids: a refill picks the same."""
+    to escalate (the rest), each in a fixed pseudo-random order of ids: a refill picks the same.
+    Also how many of the pool are benchrep's."""
     mine = [
         r[0]
         for r in rows(
@@ -268,7 +269,7 @@ def choose(staff: Staff, escalations: int, pool: int) -> tuple[list[int], list[i
     rest = [pk for pk, _tier in others if pk not in taken]
     if len(rest) < escalations:
         sys.exit(f"only {len(rest):,} active inquiries to escalate, {escalations:,} wanted")
-    return chosen_pool, rest[:escalations]
+    return chosen_pool, rest[:escalations], len(mine)
 
 
 def rows(sql: str, params=()) -> list[tuple]:
@@ -1130,9 +1131,6 @@ def main() -> None:
     if not one("SELECT count(*) FROM inquiries_inquiry")[0]:
         sys.exit("no inquiries: run bench/generate.py and bench/generate_inquiries.py first")
     staff = Staff()
-    mine = one(
-        f"SELECT count(*) FROM inquiries_inquiry WHERE status IN {ACTIVE_SQL} AND assignee_id = %s", [staff.rep.pk]
-    )[0]
     existing = one("SELECT count(*) FROM escalation_escalation")[0]
     fill_needed = args.refill or not existing
     if fill_needed:
@@ -1145,7 +1143,7 @@ def main() -> None:
         info["deadlines"] = deadlines_for_reopened()
         log(f"deadlines: {info['deadlines']}")
         cleared = clear() if existing or args.refill else None
-        pool, escalate = choose(staff, args.escalations, args.tier1_pool)
+        pool, escalate, mine = choose(staff, args.escalations, args.tier1_pool)
         info["pool"], info["mine"] = len(pool), mine
         fill = Fill(staff, args.seed)
         result = fill_escalations(fill, escalate, args.history)
