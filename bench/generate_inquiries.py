@@ -113,7 +113,7 @@ CALLBACK_COLUMNS = "inquiry_id, due_at, phone, note, state, owner_id, promised_b
 STEP_COLUMNS = "id, inquiry_id, position, title, owner_id, due_date, done_at, done_by_name, created_at"
 REMEDY_COLUMNS = (
     "id, inquiry_id, kind, state, amount, currency, description, reason, proposed_by_name, created_at, decided_at, "
-    "decided_by_name, decision_note"
+    "decided_by_name, decision_note, approval_note"
 )
 TABLES = [
     ("inquiries_inquiry", INQUIRY_COLUMNS),
@@ -696,7 +696,7 @@ class Life:
         note = "Thank you" if state == "accepted" else "Not interested"
         self.w["inquiries_remedy"](
             f"{rid}\t{self.iid}\t{kind}\t{state}\t{amount}\t{currency}\t{description}\t{reason}\t{rep[2]}\t{ts(t)}\t"
-            f"{ts(decided)}\t{rep[2]}\t{note}\n"
+            f"{ts(decided)}\t{rep[2]}\t{note}\t\n"  # no approval: an empty approver's note
         )
         self.event(
             t,
