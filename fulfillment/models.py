@@ -159,3 +159,37 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+class Notification(models.Model):
+    """An in-app notice to one staff member (services in ``fulfillment.notifications``). ``key``
+    names what it is about (e.g. ``escalation:42``): the same notice created twice is one row."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    key = models.CharField(max_length=120)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    #: A site-relative link to the thing the notice is about ("" when there is none).
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_recipient_key_unique")]
+        indexes = [
+            models.Index(fields=["recipient", "created_at", "id"], name="notification_list"),
+            models.Index(
+                fields=["recipient", "created_at", "id"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.key}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

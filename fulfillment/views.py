@@ -1,4 +1,5 @@
-"""Kernel views: the staff guard, /healthz, the home page and the language preference."""
+"""Kernel views: the staff guard, /healthz, the home page, the language preference and the
+notification centre."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import clock
+from . import clock, notifications
+from .errors import NotFound
 from .models import Heartbeat
+from .pagination import keyset_page
 
 
 def staff_required(view):
@@ -97,3 +100,52 @@ def set_language(request):
     response = HttpResponseRedirect(target)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, samesite="Lax", secure=request.is_secure(), httponly=True)
     return response
+
+
+NOTIFICATIONS_PAGE_SIZE = 25
+
+
+@staff_required
+@require_GET
+def notification_list(request):
+    """The staff member's notifications, newest first, keyset-paged; unread ones marked."""
+    page = keyset_page(
+        notifications.notifications_for(request.user),
+        cursor=request.GET.get("cursor"),
+        size=NOTIFICATIONS_PAGE_SIZE,
+        key="created_at",
+    )
+    return render(request, "fulfillment/notifications.html", {"page": page})
+
+
+@never_cache
+@staff_required
+@require_GET
+def notification_count(request):
+    """The header badge's fragment: the unread count (polled by htmx, so no page pays for it)."""
+    count = notifications.unread_count(request.user)
+    return render(request, "fulfillment/_notification_count.html", {"count": count})
+
+
+def _same_site(url: str) -> bool:
+    """Only a site-relative path ("/inquiries/7/"), never another host or scheme."""
+    return url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=set(), require_https=False)
+
+
+@staff_required
+@require_POST
+def notification_read(request, notification_id: int):
+    """Mark one notification read and go to what it is about (or back to the list)."""
+    try:
+        notification = notifications.mark_read(user=request.user, notification_id=notification_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    target = notification.url if _same_site(notification.url) else None
+    return redirect(target or "notifications")
+
+
+@staff_required
+@require_POST
+def notification_read_all(request):
+    notifications.mark_all_read(user=request.user)
+    return redirect("notifications")
