@@ -1,7 +1,8 @@
 """Telling staff that an inquiry reached them: one email per escalation (to the named person,
 or everyone at the tier — and, for an automatic one, the supervisors too), and one per rule
-firing at the top of the ladder (to the supervisors). In-app notifications come with the
-scheduled-work issue; these mails carry the inquiry's reference and a link.
+firing at the top of the ladder (to the supervisors). These mails carry the inquiry's reference
+and a link; the same people also get an in-app notification (``fulfillment.notifications``, keyed
+``escalation:<id>`` / ``firing:<id>`` so a repeat makes no second one).
 
 Each send is claimed first by setting ``notified_at`` in an atomic UPDATE (so a task delivered
 twice sends once) and released when sending fails (so the retry sends it). The task is asked for
@@ -22,7 +23,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from fulfillment import clock
+from fulfillment import clock, notifications
 from fulfillment.tiers import Tier
 
 from ..enums import Kind
@@ -104,11 +105,15 @@ def _link(inquiry_id: int) -> str:
     return f"{base}{reverse('inquiries:detail', args=[inquiry_id])}"
 
 
-def _send(users, subject_and_body) -> int:
+def _send(users, subject_and_body, *, key: str, inquiry_id: int) -> int:
+    """Mail each of ``users`` and give each the same notice in the app (title = the subject,
+    in their language; link = the inquiry page, site-relative)."""
+    url = reverse("inquiries:detail", args=[inquiry_id])
     sent = 0
     for user in users:
         with translation.override(user.language or "en"):
             subject, body = subject_and_body()
+        notifications.notify(recipients=[user], key=key, title=subject, url=url)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
         sent += 1
     return sent
@@ -137,7 +142,7 @@ def send_escalation_notice(escalation_id: int) -> int:
         return subject, body
 
     try:
-        return _send(recipients(escalation), words)
+        return _send(recipients(escalation), words, key=f"escalation:{escalation.pk}", inquiry_id=inquiry.pk)
     except Exception:
         Escalation.objects.filter(pk=escalation_id).update(notified_at=None)
         raise
@@ -165,7 +170,7 @@ def send_firing_notice(firing_id: int) -> int:
         return subject, body
 
     try:
-        return _send(_staff(Tier.SUPERVISOR), words)
+        return _send(_staff(Tier.SUPERVISOR), words, key=f"firing:{firing.pk}", inquiry_id=inquiry.pk)
     except Exception:
         RuleFiring.objects.filter(pk=firing_id).update(notified_at=None)
         raise

@@ -22,7 +22,7 @@ from escalation.services import notify
 from escalation.tasks import notify_escalation, notify_firing, sweep_escalation_rules
 from fulfillment import clock
 from fulfillment.celery import app as celery_app
-from fulfillment.models import StaffSpecialty
+from fulfillment.models import Notification, StaffSpecialty
 from fulfillment.tiers import Specialty, Tier
 from inquiries.enums import Category
 from tests.factories import UserFactory
@@ -183,6 +183,11 @@ def test_an_escalation_notice_is_sent_once_however_often_the_task_runs(rep, team
     body = first.get_body(("plain",)).get_content()
     assert "rep1 escalated" in body and "Why: Wants 300.00 back" in body
     assert f"http://127.0.0.1:8000/inquiries/{inquiry.pk}/" in body
+    # the same people see it in the app, once each, linking to the inquiry page (site-relative)
+    assert sorted(Notification.objects.values_list("recipient__username", "key", "title", "url", "read_at")) == [
+        (name, f"escalation:{e.pk}", first["Subject"], f"/inquiries/{inquiry.pk}/", None)
+        for name in ("senior_a", "senior_b")
+    ]
 
 
 def test_a_failed_send_releases_the_claim_so_the_retry_sends_it(rep, team, smtp, smtp_down):
@@ -194,6 +199,7 @@ def test_a_failed_send_releases_the_claim_so_the_retry_sends_it(rep, team, smtp,
     smtp_down()
     assert notify.send_escalation_notice(e.pk) == 2
     assert len(smtp.messages) == 2
+    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == ["senior_a", "senior_b"]
 
 
 def test_a_firing_at_the_top_tells_the_supervisors_once(team, smtp):
@@ -206,6 +212,9 @@ def test_a_firing_at_the_top_tells_the_supervisors_once(team, smtp):
         "boss_b@desk.example",
     ]
     assert received(smtp)[0]["Subject"] == f"[{inquiry.reference}] First reply late: {inquiry.subject}"
+    assert sorted(Notification.objects.values_list("recipient__username", "key", "url")) == [
+        (name, f"firing:{firing.pk}", f"/inquiries/{inquiry.pk}/") for name in ("boss_a", "boss_b")
+    ]
 
 
 def test_a_failed_firing_notice_is_sent_again_later(team, smtp, smtp_down):
