@@ -193,3 +193,154 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class JobState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    QUEUED = "queued", _("Handed to a worker")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Job(models.Model):
+    """One piece of scheduled work: the row is the schedule (``fulfillment.scheduling``).
+
+    Written in the same transaction as the business change that asks for it. A beat sweep claims
+    due rows (``scheduled`` → ``queued``, with a lease) and hands them to a worker; the worker
+    locks the row, runs the handler registered for ``kind`` and marks it ``done`` in the same
+    transaction, so a job delivered twice runs once. A failure is retried with back-off until
+    the handler's ``max_attempts``; then ``failed``. ``key`` names the job for de-duplication:
+    asking twice for the same job (``follow-up:42:1``) is one row.
+    """
+
+    kind = models.CharField(_("kind"), max_length=60)
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    #: What it is about, for people (``inquiry:42``, ``order:7``): the operations page links it.
+    ref = models.CharField(_("about"), max_length=100, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=JobState.choices, default=JobState.SCHEDULED)
+    due_at = models.DateTimeField(_("due"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    #: When it was handed to a worker (the lease starts): a queued job older than the lease is
+    #: handed out again (the broker was down, or the worker died before finishing it).
+    claimed_at = models.DateTimeField(_("handed out"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
+    updated_at = models.DateTimeField(_("updated"), default=clock.now)
+    done_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        indexes = [
+            # the sweep's claim: due rows only (a small part of the table), oldest first
+            models.Index(fields=["due_at", "id"], condition=models.Q(state="scheduled"), name="job_due"),
+            # handed out and never finished: the lease check
+            models.Index(fields=["claimed_at", "id"], condition=models.Q(state="queued"), name="job_leased"),
+            models.Index(fields=["-updated_at", "-id"], condition=models.Q(state="failed"), name="job_failed"),
+            models.Index(fields=["ref", "kind"], name="job_ref"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(state__in=JobState.values), name="job_state_valid")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WebhookEventType(models.TextChoices):
+    ORDER_CREATED = "order.created", _("Order created")
+    ORDER_UPDATED = "order.updated", _("Order updated")
+    ORDER_STATUS_CHANGED = "order.status_changed", _("Order status changed")
+    ORDER_SHIPPED = "order.shipped", _("Order shipped")
+    ORDER_EXPEDITE_AT_RISK = "order.expedite_at_risk", _("Order at risk")
+    INQUIRY_CREATED = "inquiry.created", _("Inquiry opened")
+    INQUIRY_UPDATED = "inquiry.updated", _("Inquiry updated")
+    INQUIRY_STATUS_CHANGED = "inquiry.status_changed", _("Inquiry status changed")
+    INQUIRY_RESOLVED = "inquiry.resolved", _("Inquiry resolved")
+
+
+class WebhookSubscription(models.Model):
+    """An API client's endpoint for events (``fulfillment.webhooks``). Each delivery is signed
+    with ``secret`` (HMAC-SHA256 of the raw body); the secret is shown in the admin so the
+    client can verify."""
+
+    client = models.ForeignKey(
+        ApiClient, verbose_name=_("API client"), on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(_("endpoint URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=80, editable=False)
+    events = models.JSONField(_("events"), default=list, help_text=_("Which events to send; empty: all."))
+    active = models.BooleanField(_("active"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["client__name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.client} → {self.url}"
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per event, written in the same transaction as the change it tells of.
+    ``event_id`` is in the payload so a receiver can drop a repeat."""
+
+    event_id = models.UUIDField(_("event id"), unique=True)
+    type = models.CharField(_("event"), max_length=40, choices=WebhookEventType.choices)
+    ref = models.CharField(_("about"), max_length=100, blank=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("time"), default=clock.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.ref}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: a job (``webhooks.deliver``) posts it, retrying with
+    growing back-off for hours; every try is a ``WebhookAttempt`` in the delivery log."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    #: Bumped by "redeliver": each round is its own job.
+    round = models.PositiveSmallIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [models.Index(fields=["subscription", "-created_at", "-id"], name="webhook_delivery_log")]
+        constraints = [models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id}"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    at = models.DateTimeField(_("time"), default=clock.now)
+    status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    response_excerpt = models.CharField(_("response"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["-at", "-id"]

@@ -198,6 +198,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "fulfillment.tasks.heartbeat", "schedule": 60.0},
+    "sweep-jobs": {"task": "fulfillment.tasks.sweep_jobs", "schedule": float(os.environ.get("FD_SWEEP_SECONDS", "10"))},
     "purge-idempotency-records": {"task": "fulfillment.tasks.purge_idempotency_records", "schedule": 3600.0},
     "refresh-search-terms": {"task": "inquiries.tasks.refresh_search_terms", "schedule": 24 * 3600.0},
     "sweep-target-recomputes": {"task": "inquiries.tasks.sweep_target_recomputes", "schedule": 60.0},

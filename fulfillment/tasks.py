@@ -1,6 +1,7 @@
 """Kernel tasks."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import clock
 from .models import Heartbeat
@@ -24,3 +25,26 @@ def purge_idempotency_records() -> int:
     cutoff = clock.now() - dt.timedelta(hours=settings.FD_IDEMPOTENCY_HOURS)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(
+    name="fulfillment.tasks.run_jobs",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def run_jobs(job_ids: list[int]) -> dict[str, int]:
+    """Run a chunk of claimed scheduled jobs; each runs once however often this is delivered."""
+    from . import scheduling
+
+    return scheduling.run_jobs(job_ids)
+
+
+@shared_task(name="fulfillment.tasks.sweep_jobs", ignore_result=True, acks_late=True)
+def sweep_jobs() -> int:
+    """Beat, every few seconds: hand every due scheduled job to the workers."""
+    from . import scheduling
+
+    return scheduling.sweep()

@@ -121,6 +121,41 @@ class CallbackState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class FollowUpState(models.TextChoices):
+    """A follow-up call after resolution: scheduled → due (in the calls-due queue) → done;
+    retried while the customer is not reached; missed when its window passes uncalled."""
+
+    SCHEDULED = "scheduled", _("Scheduled")
+    DUE = "due", _("Due")
+    DONE = "done", _("Done")
+    UNREACHED = "unreached", _("Customer not reached")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+#: A follow-up that still asks for a call.
+FOLLOW_UP_OPEN = (FollowUpState.SCHEDULED, FollowUpState.DUE)
+
+
+class FollowUpOutcome(models.TextChoices):
+    SATISFIED = "satisfied", _("Reached: satisfied")
+    PROBLEM_REMAINS = "problem_remains", _("Reached: the problem remains")
+    VOICEMAIL = "voicemail", _("Left a voicemail")
+    NO_ANSWER = "no_answer", _("No answer")
+
+
+#: Outcomes that mean "try again later".
+FOLLOW_UP_RETRY = (FollowUpOutcome.VOICEMAIL, FollowUpOutcome.NO_ANSWER)
+
+
+class UpdateMode(models.TextChoices):
+    """What the desk does when a customer would otherwise hear nothing."""
+
+    OFF = "off", _("Nothing")
+    REMIND = "remind", _("Remind the rep (propose an update)")
+    AUTO = "auto", _("Send the update automatically")
+
+
 class RemedyKind(models.TextChoices):
     REFUND = "refund", _("Refund")
     REPLACEMENT = "replacement", _("Replacement")
@@ -218,3 +253,12 @@ class EventType(models.TextChoices):
     REASSIGNED = "reassigned", _("Reassigned to a lower tier")
     DE_ESCALATED = "de_escalated", _("De-escalated")
     POLICY_CHANGED = "policy_changed", _("Service policy changed")
+    FOLLOW_UP_SCHEDULED = "follow_up_scheduled", _("Follow-up call scheduled")
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up call due")
+    FOLLOW_UP_LOGGED = "follow_up_logged", _("Follow-up call logged")
+    FOLLOW_UP_MISSED = "follow_up_missed", _("Follow-up call missed")
+    FOLLOW_UP_CANCELLED = "follow_up_cancelled", _("Follow-up call cancelled")
+    CALLBACK_REMINDED = "callback_reminded", _("Callback reminder sent")
+    TARGET_WARNING = "target_warning", _("Service target at risk")
+    UPDATE_PROPOSED = "update_proposed", _("Customer update proposed")
+    UPDATE_SENT = "update_sent", _("Automatic customer update sent")

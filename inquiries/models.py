@@ -27,11 +27,14 @@ from .enums import (
     Category,
     Channel,
     EventType,
+    FollowUpOutcome,
+    FollowUpState,
     InquiryStatus,
     MessageKind,
     Priority,
     RemedyKind,
     RemedyState,
+    UpdateMode,
     allowed_targets,
 )
 from .targets.models import *  # noqa: F403  (the service-target tables belong to this app)
@@ -328,6 +331,118 @@ class Callback(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.state == CallbackState.PENDING and self.due_at < clock.now()
+
+
+class FollowUpCall(models.Model):
+    """A call to the customer after resolution ("did that fix it?"), scheduled when the inquiry
+    is resolved (services.followups). One per resolution cycle (``cycle`` = the inquiry's
+    reopen count then). The row is the schedule: its jobs make it due, retry it and notice when
+    its window has passed."""
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="follow_ups")
+    cycle = models.PositiveIntegerField(default=0, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("caller"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_up_calls",
+    )
+    state = models.CharField(_("state"), max_length=10, choices=FollowUpState.choices, default=FollowUpState.SCHEDULED)
+    due_at = models.DateTimeField(_("call at"))
+    #: Past this without a call, the follow-up is missed and goes to the escalation rules.
+    window_ends_at = models.DateTimeField(_("call by"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=3)
+    outcome = models.CharField(_("last outcome"), max_length=20, choices=FollowUpOutcome.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("scheduled"), default=clock.now)
+    updated_at = models.DateTimeField(_("updated"), default=clock.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by_name = models.CharField(_("logged by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up call")
+        verbose_name_plural = _("follow-up calls")
+        ordering = ["due_at", "id"]
+        indexes = [
+            # the calls-due queue of one person, and of everyone
+            models.Index(fields=["assignee", "due_at", "id"], condition=Q(state="due"), name="follow_up_due_idx"),
+            models.Index(
+                fields=["window_ends_at", "id"], condition=Q(state__in=["scheduled", "due"]), name="follow_up_open_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["inquiry", "cycle"], name="follow_up_one_per_cycle"),
+            models.CheckConstraint(condition=Q(state__in=FollowUpState.values), name="follow_up_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inquiry.reference} · {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class FollowUpDelay(models.Model):
+    """How long after resolution the follow-up call comes due, by category and priority (blank:
+    any). The most specific matching row wins; no row (or ``enabled`` off): no follow-up call."""
+
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
+    delay_minutes = models.PositiveIntegerField(_("call after (minutes)"), default=24 * 60)
+    enabled = models.BooleanField(_("schedule a follow-up call"), default=True)
+
+    class Meta:
+        verbose_name = _("follow-up call delay")
+        verbose_name_plural = _("follow-up call delays")
+        ordering = ["category", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "priority"], name="follow_up_delay_unique", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display() or '*'} / {self.get_priority_display() or '*'}"
+
+
+class SchedulePolicy(models.Model):
+    """The desk's settings for scheduled work: one row (pk=1), edited in the admin."""
+
+    follow_up_window_hours = models.PositiveIntegerField(
+        _("follow-up window (hours)"),
+        default=24,
+        help_text=_("A follow-up call not made this long after it came due is missed."),
+    )
+    follow_up_max_attempts = models.PositiveSmallIntegerField(_("follow-up attempts"), default=3)
+    follow_up_retry_minutes = models.PositiveIntegerField(
+        _("first retry after (minutes)"), default=120, help_text=_("Each further retry waits twice as long.")
+    )
+    callback_reminder_minutes = models.PositiveIntegerField(_("remind before a callback (minutes)"), default=15)
+    expedite_reminder_hours = models.PositiveIntegerField(_("expedite reminder every (hours)"), default=4)
+    at_risk_update = models.CharField(
+        _("when an order is at risk"), max_length=10, choices=UpdateMode.choices, default=UpdateMode.REMIND
+    )
+    quiet_hours = models.PositiveIntegerField(
+        _("customer update after (hours without a reply)"),
+        default=48,
+        help_text=_("An open inquiry with no outbound message for this long. 0: never."),
+    )
+    quiet_update = models.CharField(
+        _("when a customer has heard nothing"), max_length=10, choices=UpdateMode.choices, default=UpdateMode.REMIND
+    )
+    updated_at = models.DateTimeField(_("updated"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("scheduled-work settings")
+        verbose_name_plural = _("scheduled-work settings")
+
+    def __str__(self) -> str:
+        return str(_("Scheduled-work settings"))
+
+    @classmethod
+    def current(cls) -> SchedulePolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
 
 
 class Remedy(models.Model):

@@ -100,6 +100,11 @@ def allowed_actions(current: str, held_from: str | None = None) -> list[str]:
     return actions
 
 
+class RiskReason(models.TextChoices):
+    NOT_SHIPPED = "not_shipped", _("Not shipped by its ship-by date")
+    NOT_DELIVERED = "not_delivered", _("Not delivered by its deliver-by date")
+
+
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
@@ -174,6 +179,9 @@ class OrderEventType(models.TextChoices):
     HANDOFF_CREATED = "handoff_created", _("Hand-off created")
     HANDOFF_CHANGED = "handoff_changed", _("Hand-off updated")
     NOTE_ADDED = "note_added", _("Note")
+    AT_RISK = "at_risk", _("Flagged at risk")
+    RISK_CLEARED = "risk_cleared", _("No longer at risk")
+    EXPEDITE_REMINDED = "expedite_reminded", _("Expedite reminder sent")
 
 
 class CustomerEventType(models.TextChoices):

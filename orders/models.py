@@ -29,6 +29,7 @@ from .enums import (
     OrderStatus,
     PaymentKind,
     PaymentStatus,
+    RiskReason,
     ServiceLevel,
     ShipmentStatus,
     allowed_actions,
@@ -67,6 +68,9 @@ class Customer(models.Model):
     )
     address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
     address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    no_follow_up_calls = models.BooleanField(
+        _("no follow-up calls"), default=False, help_text=_("The customer asked not to be called after a resolution.")
+    )
     city = models.CharField(_("city"), max_length=100, blank=True)
     region = models.CharField(_("state / region"), max_length=100, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
@@ -179,6 +183,10 @@ class Order(models.Model):
     expedite_reason = models.CharField(_("expedite reason"), max_length=500, blank=True)
     expedite_requested_by = models.CharField(_("expedite asked by"), max_length=150, blank=True)
     expedite_requested_at = models.DateTimeField(_("expedite asked at"), null=True, blank=True)
+    #: Set by the scheduled sweep when the order missed its ship-by or deliver-by date
+    #: (``risk_reason`` says which); cleared when it ships or is delivered.
+    risk_flagged_at = models.DateTimeField(_("flagged at risk"), null=True, blank=True)
+    risk_reason = models.CharField(_("at risk because"), max_length=20, choices=RiskReason.choices, blank=True)
     created_at = models.DateTimeField(_("created"), default=clock.now)
     updated_at = models.DateTimeField(_("updated"), default=clock.now)
     version = models.PositiveIntegerField(default=1)
