@@ -64,7 +64,7 @@ def test_a_job_runs_once_however_often_it_is_delivered(db):
         assert scheduling.run_job(job.pk) == JobState.DONE
         assert scheduling.run_job(job.pk) == "skipped"
         assert scheduling.run_jobs([job.pk, job.pk]) == {"skipped": 2}
-    assert RUNS == [job.pk]
+    assert [job.pk] == RUNS
     job.refresh_from_db()
     assert (job.state, job.done_at, job.attempts) == (JobState.DONE, T0, 1)
 
@@ -152,10 +152,13 @@ def test_a_job_due_already_is_handed_out_when_its_transaction_commits(db, django
 
 
 def test_a_rolled_back_change_leaves_no_job(db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _job(key="rolled-back")
-            raise RuntimeError("the business change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _job(key="rolled-back")
+        raise RuntimeError("the business change failed")
     assert callbacks == []
     assert not Job.objects.filter(key="rolled-back").exists()
 
