@@ -45,3 +45,4 @@ class Trigger(models.TextChoices):
     RESOLUTION_BREACHED = "resolution_breached", _("Resolution target breached")
     CALLBACK_MISSED = "callback_missed", _("Callback promise missed")
     REPEAT_CONTACTS = "repeat_contacts", _("Customer contacts without resolution")
+    FOLLOW_UP_MISSED = "follow_up_missed", _("Follow-up call missed")

@@ -53,3 +53,40 @@ def unread_count(user: User) -> int:
 def notifications_for(user: User) -> QuerySet[Notification]:
     """``user``'s notifications, newest first."""
     return Notification.objects.filter(recipient_id=user.pk).order_by("-created_at", "-id")
+
+
+def tell(*, users: Iterable[User], key: str, words, url: str = "", link: str = "") -> int:
+    """Tell staff about something, in the app and by email, each in their own language.
+
+    ``words`` is a callable returning ``(title, body)``, called once per recipient inside their
+    language. ``url`` is the site-relative link for the notice; ``link`` the absolute one for
+    the mail (FD_SITE_URL + url when not given). Only recipients who did not have this notice
+    yet (by ``key``) are told: a job retried after a failure mails nobody twice — except when
+    the mail went out and the job's transaction then failed (at-least-once, never lost).
+    Returns how many were told.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import translation
+
+    users = [user for user in users if user is not None and user.is_active]
+    if not users:
+        return 0
+    told_before = set(
+        Notification.objects.filter(key=key, recipient_id__in=[u.pk for u in users]).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    link = link or (getattr(settings, "FD_SITE_URL", "").rstrip("/") + url if url else "")
+    told = 0
+    for user in users:
+        if user.pk in told_before:
+            continue
+        with translation.override(user.language or "en"):
+            title, body = words()
+        notify(recipients=[user], key=key, title=title, body=body, url=url)
+        if user.email:
+            text = f"{body}\n\n{link}".strip() if link else body
+            send_mail(title, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+        told += 1
+    return told

@@ -60,24 +60,44 @@ def default_backoff(attempt: int) -> dt.timedelta:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """Returned by a handler: "this try failed, keep what I wrote (e.g. a delivery log row) and
+    try again later" — counted as a failed attempt, with back-off and the limit."""
+
+    error: str
+
+
+@dataclass(frozen=True)
 class Handler:
     kind: str
     run: Callable[[Job], object]
     max_attempts: int
     backoff: Callable[[int], dt.timedelta]
+    #: Called in the job's transaction when it fails for good (e.g. mark a delivery failed).
+    on_failed: Callable[[Job], object] | None = None
 
 
 _handlers: dict[str, Handler] = {}
 
 
-def handler(kind: str, *, max_attempts: int = 8, backoff: Callable[[int], dt.timedelta] = default_backoff):
-    """Register the function that does the work of jobs of ``kind`` (once per kind)."""
+def handler(
+    kind: str,
+    *,
+    max_attempts: int = 8,
+    backoff: Callable[[int], dt.timedelta] = default_backoff,
+    on_failed: Callable[[Job], object] | None = None,
+):
+    """Register the function that does the work of jobs of ``kind`` (once per kind).
+
+    The function gets the locked ``Job`` inside the transaction that will mark it done. It may
+    raise (its writes are undone, the try counts as failed) or return ``Retry("why")`` (its
+    writes are kept, the try counts as failed)."""
 
     def register(func: Callable[[Job], object]) -> Callable[[Job], object]:
         existing = _handlers.get(kind)
-        if existing is not None and existing.run is not func:
+        if existing is not None and existing.run.__qualname__ != func.__qualname__:
             raise RuntimeError(f"a handler for {kind!r} is already registered")
-        _handlers[kind] = Handler(kind, func, max_attempts, backoff)
+        _handlers[kind] = Handler(kind, func, max_attempts, backoff, on_failed)
         return func
 
     return register
@@ -236,23 +256,33 @@ def run_job(job_id: int) -> str:
         now = clock.now()
         job.attempts += 1
         job.updated_at = now
+        error = ""
         try:
             if spec is None:
                 raise LookupError(f"no handler is registered for {job.kind!r}")
             with transaction.atomic():  # a savepoint: a failing handler's writes are undone
-                spec.run(job)
+                result = spec.run(job)
+            if isinstance(result, Retry):
+                error = result.error
+                log.warning(
+                    "scheduled job %s (%s, %s) try %d failed: %s", job.pk, job.kind, job.ref, job.attempts, error
+                )
         except Exception as exc:
-            max_attempts = spec.max_attempts if spec else 1
             log.exception("scheduled job %s (%s, %s) failed, attempt %d", job.pk, job.kind, job.ref, job.attempts)
-            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if job.attempts >= max_attempts:
+            error = f"{type(exc).__name__}: {exc}"
+        if error:
+            job.last_error = error[:2000]
+            job.claimed_at = None
+            if spec is None or job.attempts >= spec.max_attempts:
                 job.state = JobState.FAILED
+                if spec is not None and spec.on_failed is not None:
+                    with transaction.atomic():
+                        spec.on_failed(job)
             else:
                 job.state = JobState.SCHEDULED
                 job.due_at = now + spec.backoff(job.attempts)
-            job.claimed_at = None
         else:
-            job.state, job.done_at = JobState.DONE, now
+            job.state, job.done_at, job.last_error = JobState.DONE, now, ""
         job.save(update_fields=["state", "attempts", "updated_at", "last_error", "due_at", "claimed_at", "done_at"])
         return job.state
 

@@ -235,6 +235,8 @@ FD_ORDER_NUMBER_PREFIX = os.environ.get("FD_ORDER_NUMBER_PREFIX", "FD")
 FD_DEFAULT_CURRENCY = os.environ.get("FD_DEFAULT_CURRENCY", "USD")
 FD_AT_RISK_DAYS = int(os.environ.get("FD_AT_RISK_DAYS", "1"))
 FD_PAGE_SIZE = 50
+#: Extra modules that register scheduled-job handlers (comma-separated; the service tests use it).
+FD_JOB_MODULES = [name for name in os.environ.get("FD_JOB_MODULES", "").split(",") if name.strip()]
 
 # --- inquiries and mail -------------------------------------------------------------
 # Outbound mail: SMTP when EMAIL_HOST is set; otherwise (make run) mails are written as files

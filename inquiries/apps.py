@@ -6,3 +6,6 @@ class InquiriesConfig(AppConfig):
     name = "inquiries"
     verbose_name = _("Inquiries")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401  (registers the scheduled-job handlers)

@@ -11,6 +11,7 @@ import re
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment import clock
@@ -152,6 +153,14 @@ class Inquiry(models.Model):
             models.Index(fields=["customer", "-created_at"], name="inquiry_customer_idx"),
             models.Index(fields=["updated_at", "id"], name="inquiry_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="inquiry_created_idx"),
+            # scheduled sweeps: service targets at their warning share; customers who heard nothing
+            models.Index(fields=["warn_at", "id"], condition=Q(status__in=ACTIVE), name="inquiry_warn_sweep_idx"),
+            models.Index(
+                Coalesce("last_outbound_at", "created_at"),
+                "id",
+                condition=Q(status__in=ACTIVE),
+                name="inquiry_quiet_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=InquiryStatus.values), name="inquiry_status_valid"),

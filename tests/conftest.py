@@ -32,14 +32,17 @@ def require_service(available: bool, reason: str) -> None:
 _DEFAULT_POLICY = importlib.import_module("inquiries.migrations.0006_default_service_policy")
 _DEFAULT_AUTHORITY = importlib.import_module("inquiries.migrations.0011_default_authority_limits")
 _ESCALATION_DEFAULTS = importlib.import_module("escalation.migrations.0002_notice_templates_example_rules")
+_FOLLOW_UP_DEFAULTS = importlib.import_module("inquiries.migrations.0014_default_follow_up_delays")
+_FOLLOW_UP_RULE = importlib.import_module("escalation.migrations.0004_follow_up_missed_rule")
 
 
 @pytest.fixture(autouse=True)
 def _service_target_defaults(request):
     """Migration 0006 creates the default calendar and service policy, inquiries 0011 the
-    authority limits, escalation 0002 the escalation notice templates and the example rules
-    (off); a transactional test's flush deletes them for the tests after it. Every test that
-    uses the database gets them."""
+        authority limits, escalation 0002 the escalation notice templates and the example rules
+        (off), inquiries 0014 the follow-up call delays and scheduled-work settings, escalation 0004
+    the missed-follow-up rule (off); a transactional test's flush deletes them for the tests after it. Every test that
+        uses the database gets them."""
     names = request.fixturenames
     if "transactional_db" in names or "live_server" in names:
         request.getfixturevalue("transactional_db")
@@ -50,6 +53,8 @@ def _service_target_defaults(request):
     _DEFAULT_POLICY.create(apps, None)
     _DEFAULT_AUTHORITY.create(apps, None)
     _ESCALATION_DEFAULTS.create(apps, None)
+    _FOLLOW_UP_DEFAULTS.create(apps, None)
+    _FOLLOW_UP_RULE.create(apps, None)
     # Rolled-back tests reuse calendar ids at version 1: never serve one test another's hours.
     targets._calendars.clear()
 

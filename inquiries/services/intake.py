@@ -30,7 +30,7 @@ from ..enums import (
     Priority,
 )
 from ..models import Callback, CallLog, Inquiry, InquiryOrder, Message
-from . import targets
+from . import followups, reminders, targets
 from ._common import (
     clean_body,
     clean_text,
@@ -197,6 +197,7 @@ def message_receive(
                 inquiry.resolved_at = inquiry.closed_at = None
                 fields += ["reopen_count", "resolved_at", "closed_at"]
             events.status_changed(inquiry, actor, old=old, new=inquiry.status, reason=_("The customer replied."))
+            followups.status_changed(inquiry, actor, old=old, new=inquiry.status)
         save(inquiry, fields)
     return message
 
@@ -254,6 +255,7 @@ def call_log(
         if inquiry.status == InquiryStatus.NEW:
             old, inquiry.status = inquiry.status, InquiryStatus.OPEN
             events.status_changed(inquiry, actor, old=old, new=inquiry.status)
+            followups.status_changed(inquiry, actor, old=old, new=inquiry.status)
             fields.append("status")
         save(inquiry, fields)
     return call
@@ -276,6 +278,7 @@ def _promise_callback(inquiry: Inquiry, actor: Actor, *, due_at: dt.datetime, no
         promised_by_name=actor.name[:150],
     )
     events.callback_promised(inquiry, actor, due_at=due_at.isoformat(), note=note)
+    reminders.callback_promised(callback)
     refresh_callbacks(inquiry)
     return callback
 

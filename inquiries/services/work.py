@@ -30,6 +30,7 @@ from ..enums import (
     allowed_targets,
 )
 from ..models import Inquiry, InquiryOrder, Message, Presence, ResponseTemplate
+from . import followups
 from ._common import (
     STATUS_LABELS,
     check_version,
@@ -175,6 +176,7 @@ def _move(inquiry: Inquiry, actor: Actor, target: str, *, reason: str = "") -> l
         inquiry.resolved_at = inquiry.closed_at = None
         fields += ["reopen_count", "resolved_at", "closed_at"]
     events.status_changed(inquiry, actor, old=old, new=target, reason=reason)
+    followups.status_changed(inquiry, actor, old=old, new=target)
     return fields
 
 

@@ -1,0 +1,1 @@
+"""Outbound webhooks (being written)."""

@@ -1,0 +1,1 @@
+"""Follow-up call jobs (see inquiries.services.followups)."""

@@ -1,0 +1,1 @@
+"""Reminder jobs (see inquiries.services.reminders)."""
