@@ -203,6 +203,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-search-terms": {"task": "inquiries.tasks.refresh_search_terms", "schedule": 24 * 3600.0},
     "sweep-target-recomputes": {"task": "inquiries.tasks.sweep_target_recomputes", "schedule": 60.0},
     "sweep-escalation-rules": {"task": "escalation.tasks.sweep_escalation_rules", "schedule": 60.0},
+    "sweep-reminders": {"task": "inquiries.tasks.sweep_reminders", "schedule": 60.0},
 }
 
 # --- security -------------------------------------------------------------------

@@ -50,3 +50,12 @@ def sweep_target_recomputes() -> int:
         recompute_run(job_id, time_budget=max(deadline - time.monotonic(), 1.0))
         ran += 1
     return ran
+
+
+@shared_task(name="inquiries.tasks.sweep_reminders", ignore_result=True, acks_late=True)
+def sweep_reminders() -> int:
+    """Every minute: turn what the clock made due (target warnings, orders at risk, customers who
+    heard nothing) into scheduled jobs; ``inquiries.services.reminders.sweep``."""
+    from .services import reminders
+
+    return reminders.sweep()
