@@ -382,9 +382,11 @@ def test_rules_are_switched_on_and_off_by_the_actions(boss_client, boss):
         )
 
     assert "2 rules switched on." in response.content.decode()
+    assert len(rules) == 5  # the example rules of escalation 0002 and 0004
     assert [(r.active, r.updated_at == LATER) for r in EscalationRule.objects.order_by("pk")] == [
         (True, True),
         (True, True),
+        (False, False),
         (False, False),
         (False, False),
     ]
@@ -590,5 +592,5 @@ def test_switching_rules_goes_through_one_function_for_the_demo_and_the_admin():
 
     rules = list(EscalationRule.objects.all())
     changed = set_rules_active(actor=Actor.system("demo"), rules=rules, active=True)
-    assert len(changed) == 4
+    assert len(changed) == len(rules) == 5
     assert set_rules_active(actor=Actor.system("demo"), rules=rules, active=True) == []
