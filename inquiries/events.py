@@ -83,6 +83,25 @@ def callback_done(inquiry: Inquiry, actor: Actor, *, due_at: str, state: str) ->
     return _event(inquiry, actor, EventType.CALLBACK_DONE, due_at=due_at, state=state)
 
 
+def callback_reminded(inquiry: Inquiry, actor: Actor, *, callback: int, due_at: str, told: list[str]) -> InquiryEvent:
+    return _event(inquiry, actor, EventType.CALLBACK_REMINDED, callback=callback, due_at=due_at, told=told)
+
+
+def target_warning(inquiry: Inquiry, actor: Actor, *, due_kind: str, due_at: str, told: list[str]) -> InquiryEvent:
+    """A service target reached its warning share (75 %) with ``due_kind`` due at ``due_at``."""
+    return _event(inquiry, actor, EventType.TARGET_WARNING, due_kind=due_kind, due_at=due_at, told=told)
+
+
+def update_proposed(inquiry: Inquiry, actor: Actor, *, why: str, template: str, told: list[str]) -> InquiryEvent:
+    """A customer update is offered to the rep (``why``: order_at_risk or quiet) with ``template``."""
+    return _event(inquiry, actor, EventType.UPDATE_PROPOSED, why=why, template=template, told=told)
+
+
+def update_sent(inquiry: Inquiry, actor: Actor, message: Message, *, why: str, template: str) -> InquiryEvent:
+    """An automatic customer update went out (the reply itself is its own message_out event)."""
+    return _event(inquiry, actor, EventType.UPDATE_SENT, message=message, why=why, template=template)
+
+
 def _remedy(remedy) -> dict:
     """What every remedy event says of the remedy."""
     return {

@@ -123,6 +123,21 @@ def note_added(order: Order, actor: Actor, *, text: str) -> OrderEvent:
     return _order_event(order, actor, OrderEventType.NOTE_ADDED, text=text)
 
 
+def flagged_at_risk(order: Order, actor: Actor, *, reason: str, date: str) -> OrderEvent:
+    """The order missed its ship-by (``reason`` not_shipped) or deliver-by date (``date``)."""
+    return _order_event(order, actor, OrderEventType.AT_RISK, reason=reason, date=date)
+
+
+def risk_cleared(order: Order, actor: Actor, *, reason: str, status: str) -> OrderEvent:
+    """The flag came off: the order shipped, was delivered, cancelled or returned (``status``)."""
+    return _order_event(order, actor, OrderEventType.RISK_CLEARED, reason=reason, status=status)
+
+
+def expedite_reminded(order: Order, actor: Actor, *, told: list[str], number: int) -> OrderEvent:
+    """The ``number``-th expedite reminder went to the people in ``told`` (user names)."""
+    return _order_event(order, actor, OrderEventType.EXPEDITE_REMINDED, told=told, number=number)
+
+
 def _customer_event(customer: Customer, actor: Actor, type_: str, **details) -> CustomerEvent:
     return CustomerEvent.objects.create(customer=customer, type=type_, details=details, **actor.event_fields())
 
