@@ -189,6 +189,8 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+#: The queue tasks go to and workers read (the service tests give each run its own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("FD_CELERY_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
