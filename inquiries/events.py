@@ -83,6 +83,14 @@ def callback_done(inquiry: Inquiry, actor: Actor, *, due_at: str, state: str) ->
     return _event(inquiry, actor, EventType.CALLBACK_DONE, due_at=due_at, state=state)
 
 
+def follow_up(inquiry: Inquiry, actor: Actor, type_: str, *, call, **details) -> InquiryEvent:
+    """A follow-up call event (FOLLOW_UP_SCHEDULED / DUE / LOGGED / MISSED / CANCELLED): the
+    call, its attempt and when it is (now) due, with what ``details`` add (outcome, caller…)."""
+    return _event(
+        inquiry, actor, type_, follow_up=call.pk, attempt=call.attempts, due_at=call.due_at.isoformat(), **details
+    )
+
+
 def callback_reminded(inquiry: Inquiry, actor: Actor, *, callback: int, due_at: str, told: list[str]) -> InquiryEvent:
     return _event(inquiry, actor, EventType.CALLBACK_REMINDED, callback=callback, due_at=due_at, told=told)
 
