@@ -12,6 +12,8 @@ class FulfillmentConfig(AppConfig):
 
         from django.conf import settings
 
+        from . import task_signals  # noqa: F401  (task failures logged with their ids; beat runs recorded)
+
         # the kernel's scheduled-job handlers (webhook deliveries), and any extra modules named
         # in FD_JOB_MODULES (the service tests' own handlers, loaded by their worker process)
         for module in ("fulfillment.webhooks", *settings.FD_JOB_MODULES):
