@@ -9,7 +9,11 @@ many sweeps (or sweepers) see it:
 - first response breached: ``first_response`` (an inquiry has one first response);
 - resolution breached: ``resolution:<reopen count>`` (each reopened cycle has its own target);
 - callback missed: ``callback:<callback id>``;
-- N customer contacts without resolution: ``contacts:<reopen count>``.
+- N customer contacts without resolution: ``contacts:<reopen count>``;
+- follow-up call missed: ``follow-up:<call id>``. The inquiry is resolved, not active, so this
+  rule moves nothing up the ladder (closing the resolved inquiry's escalation at once would
+  follow): it records the firing and tells the supervisors; the call stays on the calls-due page,
+  where it can still be logged late.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from django.utils.translation import gettext as _
 from fulfillment import clock
 from fulfillment.actors import Actor
 from fulfillment.tiers import Tier
-from inquiries.enums import ACTIVE, DONE, CallbackState, CallDirection, EventType, MessageKind
-from inquiries.models import Callback, CallLog, Inquiry, InquiryEvent, Message
+from inquiries.enums import ACTIVE, DONE, CallbackState, CallDirection, EventType, FollowUpState, MessageKind
+from inquiries.models import Callback, CallLog, FollowUpCall, Inquiry, InquiryEvent, Message
 from inquiries.services._common import lock
 
 from ..enums import Kind, Outcome, Reason, Trigger
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: Before any inquiry: the start of the first cycle of one never resolved.
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Triggers about inquiries already resolved: the firing only notifies, it never moves a tier.
+NOTIFY_ONLY = (Trigger.FOLLOW_UP_MISSED,)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,16 @@ def breaches(rule: EscalationRule, *, now: dt.datetime, limit: int = BATCH) -> l
         return [Breach(inquiry_id, f"callback:{pk}") for inquiry_id, pk in rows]
     if rule.trigger == Trigger.REPEAT_CONTACTS:
         return _repeat_contacts(rule, active, limit=limit)
+    if rule.trigger == Trigger.FOLLOW_UP_MISSED:
+        rows = (
+            FollowUpCall.objects.filter(
+                state=FollowUpState.MISSED, window_ends_at__lte=since, inquiry__tier__lte=rule.up_to_tier
+            )
+            .filter(_not_fired(rule, _key("follow-up", "pk")))
+            .order_by("window_ends_at", "id")
+            .values_list("inquiry_id", "id")[:limit]
+        )
+        return [Breach(inquiry_id, f"follow-up:{pk}") for inquiry_id, pk in rows]
     return []
 
 
@@ -144,9 +160,16 @@ def _repeat_contacts(rule: EscalationRule, active, *, limit: int) -> list[Breach
 
 def _still_breached(rule: EscalationRule, inquiry: Inquiry, key: str, now: dt.datetime) -> bool:
     """Re-checked on the locked row: the sweep's list may be a moment old."""
+    since = now - dt.timedelta(minutes=rule.grace_minutes)
+    if rule.trigger == Trigger.FOLLOW_UP_MISSED:  # about a resolved inquiry: its call, still missed
+        pk = int(key.split(":")[1])
+        return inquiry.tier <= rule.up_to_tier and (
+            FollowUpCall.objects.filter(
+                pk=pk, inquiry_id=inquiry.pk, state=FollowUpState.MISSED, window_ends_at__lte=since
+            ).exists()
+        )
     if inquiry.status not in ACTIVE or inquiry.tier > rule.up_to_tier:
         return False
-    since = now - dt.timedelta(minutes=rule.grace_minutes)
     if rule.trigger == Trigger.FIRST_RESPONSE_BREACHED:
         return (
             inquiry.first_response_at is None
@@ -174,7 +197,8 @@ def _reason_text(rule: EscalationRule) -> str:
 def fire(rule: EscalationRule, breach: Breach, *, now: dt.datetime | None = None) -> RuleFiring | None:
     """Apply ``rule`` to one breach, in one transaction: record the firing (once: a second
     attempt finds the unique row and does nothing) and move the inquiry up one tier, or only
-    notify when it is already at the rule's highest tier. None: nothing to do."""
+    notify when it is already at the rule's highest tier (or the rule is about a resolved
+    inquiry, ``NOTIFY_ONLY``). None: nothing to do."""
     now = now or clock.now()
     actor = Actor.system(f"rule: {rule.name}"[:150])
     try:
@@ -184,7 +208,7 @@ def fire(rule: EscalationRule, breach: Breach, *, now: dt.datetime | None = None
                 return None
             firing = RuleFiring.objects.create(rule=rule, inquiry=inquiry, key=breach.key, fired_at=now)
             following = Tier.next_above(inquiry.tier)
-            if following is None or inquiry.tier >= rule.up_to_tier:
+            if rule.trigger in NOTIFY_ONLY or following is None or inquiry.tier >= rule.up_to_tier:
                 transaction.on_commit(lambda: notify.enqueue_firing_notice(firing.pk))
                 return firing
             escalation = ladder._escalate(

@@ -21,12 +21,15 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from fulfillment import clock, notifications
 from fulfillment.tiers import Tier
+from inquiries.models import FollowUpCall
 
-from ..enums import Kind
+from ..enums import Kind, Trigger
 from ..models import Escalation, RuleFiring
 
 log = logging.getLogger(__name__)
@@ -149,11 +152,15 @@ def send_escalation_notice(escalation_id: int) -> int:
 
 
 def send_firing_notice(firing_id: int) -> int:
-    """A rule fired on an inquiry already at its highest tier: the supervisors hear of it."""
+    """A rule fired on an inquiry already at its highest tier, or on a missed follow-up call (a
+    resolved inquiry: nothing moves): the supervisors hear of it."""
     if not RuleFiring.objects.filter(pk=firing_id, notified_at__isnull=True).update(notified_at=clock.now()):
         return 0
-    firing = RuleFiring.objects.select_related("inquiry", "rule").get(pk=firing_id)
+    firing = RuleFiring.objects.select_related("inquiry__customer", "rule").get(pk=firing_id)
     inquiry = firing.inquiry
+    missed_call = None
+    if firing.rule.trigger == Trigger.FOLLOW_UP_MISSED:  # the inquiry is resolved: say which call
+        missed_call = FollowUpCall.objects.select_related("assignee").filter(pk=int(firing.key.split(":")[1])).first()
 
     def words():
         subject = _("[%(reference)s] %(rule)s: %(subject)s") % {
@@ -161,6 +168,19 @@ def send_firing_notice(firing_id: int) -> int:
             "rule": firing.rule.name,
             "subject": inquiry.subject,
         }
+        if missed_call is not None:
+            body = _(
+                "Rule “%(rule)s” fired on %(reference)s: the follow-up call to %(customer)s was not made by "
+                "%(by)s (caller: %(caller)s). It can still be made and logged from the calls-due page.\n\n%(link)s"
+            ) % {
+                "rule": firing.rule.name,
+                "reference": inquiry.reference,
+                "customer": inquiry.customer.name,
+                "by": date_format(localtime(missed_call.window_ends_at), "SHORT_DATETIME_FORMAT"),
+                "caller": missed_call.assignee.get_username() if missed_call.assignee_id else "—",
+                "link": _link(inquiry.pk),
+            }
+            return subject, body
         body = _("Rule “%(rule)s” fired on %(reference)s, already at the %(tier)s tier.\n\n%(link)s") % {
             "rule": firing.rule.name,
             "reference": inquiry.reference,
