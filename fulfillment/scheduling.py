@@ -52,6 +52,10 @@ LEASE = dt.timedelta(minutes=10)
 #: How many jobs one claim takes, and how many ride in one worker task.
 CLAIM_BATCH = 1000
 TASK_CHUNK = 100
+#: Publishing a chunk: one immediate reconnect (a pooled connection Redis dropped), then give
+#: up — the lease brings the jobs back. (``retry=False`` is slower: kombu then waits out its
+#: connection retries, about 6 s with Redis down, in the request that made the change.)
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
 
 def default_backoff(attempt: int) -> dt.timedelta:
@@ -206,7 +210,7 @@ def enqueue(ids: list[int]) -> bool:
 
     try:
         for start in range(0, len(ids), TASK_CHUNK):
-            run_jobs.apply_async((ids[start : start + TASK_CHUNK],), retry=False)
+            run_jobs.apply_async((ids[start : start + TASK_CHUNK],), retry=True, retry_policy=PUBLISH_RETRY)
     except Exception:  # the broker is down: the lease brings them back
         log.warning("could not hand %d scheduled jobs to the broker; the sweep retries them", len(ids), exc_info=True)
         return False
