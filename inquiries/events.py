@@ -1,11 +1,21 @@
 """Timeline events of an inquiry: one small function per event type, called only by services
-inside their transaction. The timeline reads these rows; nothing else writes them."""
+inside their transaction. The timeline reads these rows; nothing else writes them.
+
+The events an API client may subscribe to (docs/webhooks.md) go into the webhook outbox here,
+in the same transaction: ``inquiry.created``, ``inquiry.updated``, ``inquiry.status_changed``
+and ``inquiry.resolved``. Services record them before the save that moves the version on;
+``saved()`` (called by that save) brings the outbox rows' version and time up to date."""
 
 from __future__ import annotations
 
-from fulfillment.actors import Actor
+from django.conf import settings
+from django.urls import reverse
 
-from .enums import EventType
+from fulfillment import webhooks
+from fulfillment.actors import Actor
+from fulfillment.models import WebhookEventType as Hook
+
+from .enums import EventType, InquiryStatus
 from .models import CallLog, Inquiry, InquiryEvent, Message
 
 
@@ -15,7 +25,34 @@ def _event(inquiry: Inquiry, actor: Actor, type_: str, *, message=None, call=Non
     )
 
 
+def _hook(type_: str, inquiry: Inquiry, **extra) -> None:
+    """Into the outbox, with what every inquiry webhook says of it (the row in hand, no query)."""
+    if not webhooks.wanted(type_):
+        return
+    data = {
+        "id": inquiry.pk,
+        "reference": inquiry.reference,
+        "status": inquiry.status,
+        "version": inquiry.version,
+        "updated_at": inquiry.updated_at.isoformat(),
+        "url": settings.FD_SITE_URL + reverse("api-inquiries-detail", kwargs={"ref": inquiry.reference}),
+        **extra,
+    }
+    written = webhooks.emit(type_, ref=f"inquiry:{inquiry.pk}", data=data)
+    if written:
+        inquiry.__dict__.setdefault("_webhook_events", []).extend(written)
+
+
+def saved(inquiry: Inquiry) -> None:
+    """The inquiry was saved (version and updated_at moved on): its webhook events written in
+    this transaction carry the saved version and time."""
+    written = inquiry.__dict__.pop("_webhook_events", None)
+    if written:
+        webhooks.restamp(written, version=inquiry.version, updated_at=inquiry.updated_at.isoformat())
+
+
 def created(inquiry: Inquiry, actor: Actor) -> InquiryEvent:
+    _hook(Hook.INQUIRY_CREATED, inquiry)
     return _event(
         inquiry, actor, EventType.CREATED, channel=inquiry.channel, category=inquiry.category, subject=inquiry.subject
     )
@@ -56,10 +93,14 @@ def call_logged(inquiry: Inquiry, actor: Actor, call: CallLog) -> InquiryEvent:
 
 
 def status_changed(inquiry: Inquiry, actor: Actor, *, old: str, new: str, reason: str = "") -> InquiryEvent:
+    _hook(Hook.INQUIRY_STATUS_CHANGED, inquiry, old_status=old)
+    if new == InquiryStatus.RESOLVED:
+        _hook(Hook.INQUIRY_RESOLVED, inquiry)
     return _event(inquiry, actor, EventType.STATUS_CHANGED, old=old, new=new, reason=reason)
 
 
 def fields_changed(inquiry: Inquiry, actor: Actor, changes: dict) -> InquiryEvent:
+    _hook(Hook.INQUIRY_UPDATED, inquiry, changed=sorted(changes))
     return _event(inquiry, actor, EventType.FIELDS_CHANGED, changes=changes)
 
 

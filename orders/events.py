@@ -1,12 +1,20 @@
 """Timeline events: one small function per event type, called only by services in their
-transaction. The timeline page reads these rows; nothing else writes them."""
+transaction. The timeline page reads these rows; nothing else writes them.
+
+The events an API client may subscribe to (docs/webhooks.md) go into the webhook outbox here,
+in the same transaction: ``order.created``, ``order.updated``, ``order.status_changed``,
+``order.shipped`` and ``order.expedite_at_risk``."""
 
 from __future__ import annotations
 
-from fulfillment import clock
-from fulfillment.actors import Actor
+from django.conf import settings
+from django.urls import reverse
 
-from .enums import CustomerEventType, OrderEventType
+from fulfillment import clock, webhooks
+from fulfillment.actors import Actor
+from fulfillment.models import WebhookEventType as Hook
+
+from .enums import CustomerEventType, OrderEventType, OrderStatus
 from .models import Customer, CustomerEvent, Order, OrderEvent
 from .services._common import insert_rows
 
@@ -15,7 +23,27 @@ def _order_event(order: Order, actor: Actor, type_: str, **details) -> OrderEven
     return OrderEvent.objects.create(order=order, type=type_, details=details, **actor.event_fields())
 
 
+def _hook_data(pk: int, number: str, status: str, version: int, updated_at) -> dict:
+    """What every order webhook says of the order: from the row in hand, no query."""
+    return {
+        "id": pk,
+        "number": number,
+        "status": status,
+        "version": version,
+        "updated_at": updated_at.isoformat(),
+        "url": settings.FD_SITE_URL + reverse("api-orders-detail", args=[pk]),
+    }
+
+
+def _hook(type_: str, order: Order, **extra) -> None:
+    if not webhooks.wanted(type_):
+        return
+    data = _hook_data(order.pk, order.number, order.status, order.version, order.updated_at)
+    webhooks.emit(type_, ref=f"order:{order.pk}", data={**data, **extra})
+
+
 def order_created(order: Order, actor: Actor, *, line_count: int) -> OrderEvent:
+    _hook(Hook.ORDER_CREATED, order, total=str(order.total), currency=order.currency)
     return _order_event(
         order, actor, OrderEventType.CREATED, total=str(order.total), currency=order.currency, lines=line_count
     )
@@ -23,10 +51,25 @@ def order_created(order: Order, actor: Actor, *, line_count: int) -> OrderEvent:
 
 def orders_created(orders: list, actor: Actor, *, line_counts: list[int]) -> None:
     """The created event of many new orders at once (bulk sync; ``orders``: anything with pk,
-    total and currency), one statement and no model instances."""
+    number, total, currency and updated_at, new in status placed), one statement and no model
+    instances; their webhooks likewise."""
     fields = actor.event_fields()
     user = fields["actor_user"]
     now = clock.now()
+    webhooks.emit_many(
+        Hook.ORDER_CREATED,
+        (
+            (
+                f"order:{order.pk}",
+                {
+                    **_hook_data(order.pk, order.number, OrderStatus.PLACED, 1, order.updated_at),
+                    "total": str(order.total),
+                    "currency": order.currency,
+                },
+            )
+            for order in orders
+        ),
+    )
     insert_rows(
         OrderEvent,
         ("order_id", "type", "details", "created_at", "actor_kind", "actor_user_id", "actor_name"),
@@ -46,10 +89,12 @@ def orders_created(orders: list, actor: Actor, *, line_counts: list[int]) -> Non
 
 
 def order_updated(order: Order, actor: Actor, changes: dict) -> OrderEvent:
+    _hook(Hook.ORDER_UPDATED, order, changed=sorted(changes))
     return _order_event(order, actor, OrderEventType.UPDATED, changes=changes)
 
 
 def status_changed(order: Order, actor: Actor, *, old: str, new: str, reason: str = "") -> OrderEvent:
+    _hook(Hook.ORDER_STATUS_CHANGED, order, old_status=old)
     return _order_event(order, actor, OrderEventType.STATUS_CHANGED, old=old, new=new, reason=reason)
 
 
@@ -62,6 +107,16 @@ def refund_recorded(order: Order, actor: Actor, *, amount, reason: str) -> Order
 
 
 def shipment_created(order: Order, actor: Actor, *, shipment) -> OrderEvent:
+    _hook(
+        Hook.ORDER_SHIPPED,
+        order,
+        shipment={
+            "id": shipment.pk,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "service_level": shipment.service_level,
+        },
+    )
     return _order_event(
         order,
         actor,
@@ -125,6 +180,7 @@ def note_added(order: Order, actor: Actor, *, text: str) -> OrderEvent:
 
 def flagged_at_risk(order: Order, actor: Actor, *, reason: str, date: str) -> OrderEvent:
     """The order missed its ship-by (``reason`` not_shipped) or deliver-by date (``date``)."""
+    _hook(Hook.ORDER_EXPEDITE_AT_RISK, order, risk_reason=reason, date=date)
     return _order_event(order, actor, OrderEventType.AT_RISK, reason=reason, date=date)
 
 

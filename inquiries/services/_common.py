@@ -12,6 +12,7 @@ from fulfillment.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from fulfillment.tiers import Tier
 from orders.services._common import _clean_text as clean_text  # noqa: F401  (one rule for short texts)
 
+from .. import events
 from ..enums import CallbackState, InquiryStatus
 from ..models import Callback, Inquiry, PlanStep
 from . import targets
@@ -77,3 +78,4 @@ def save(inquiry: Inquiry, fields: list[str]) -> None:
     values = {name: getattr(inquiry, name) for name in {*fields, "updated_at"}}
     Inquiry.objects.filter(pk=inquiry.pk).update(version=F("version") + 1, **values)
     inquiry.version += 1
+    events.saved(inquiry)  # its webhook events carry the saved version

@@ -144,6 +144,7 @@ class CreatedOrder:
     external_ref: str
     total: Decimal
     currency: str
+    updated_at: dt.datetime
 
 
 def order_create_many(*, actor: Actor, orders: list[dict]) -> list[CreatedOrder]:
@@ -183,6 +184,7 @@ def order_create_many(*, actor: Actor, orders: list[dict]) -> list[CreatedOrder]
                 external_ref=values["external_ref"],
                 total=values["total"],
                 currency=values["currency"],
+                updated_at=values["updated_at"],
             )
             for pk, (values, _lines) in zip(pks, prepared, strict=True)
         ]
