@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import admin_ops  # noqa: F401  (scheduled jobs and the beat schedule page)
 from .api.auth import api_client_create
 from .models import ApiClient, Heartbeat, IdempotencyRecord, StaffSpecialty, User
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -227,6 +228,15 @@ def attach_links(rows: list[Job]) -> list[Job]:
     return rows
 
 
+@ref_link("webhook-delivery")
+def webhook_delivery_links(ids: list[int]) -> dict[int, str]:
+    """A delivery's page is its admin page (its attempts and the "redeliver" action)."""
+    try:
+        return {pk: reverse("admin:fulfillment_webhookdelivery_change", args=[pk]) for pk in ids}
+    except NoReverseMatch:  # not registered in the admin
+        return {}
+
+
 # --- panels: figures the page shows beside the job counts -------------------------------------------
 
 
@@ -289,13 +299,14 @@ class BeatEntry:
     last_ok: dt.datetime | None = None
     last_failed: dt.datetime | None = None
     last_error: str = ""
+    late: bool = False
 
     @property
     def failing(self) -> bool:
         """Its last finished run failed."""
         return self.last_failed is not None and (self.last_ok is None or self.last_failed > self.last_ok)
 
-    def late(self, now: dt.datetime) -> bool:
+    def is_late(self, now: dt.datetime) -> bool:
         """Not started for more than twice its interval (and a minute): beat or the workers are down."""
         if self.seconds is None:
             return False
@@ -323,9 +334,11 @@ def _every(schedule) -> tuple[float | None, str]:
     return seconds, ngettext("every %(n)s second", "every %(n)s seconds", int(seconds)) % {"n": f"{seconds:g}"}
 
 
-def beat_schedule() -> list[BeatEntry]:
+def beat_schedule(*, now: dt.datetime | None = None) -> list[BeatEntry]:
     """Every CELERY_BEAT_SCHEDULE entry with its last start, success and failure (one query)."""
     from django.core.cache import cache
+
+    now = now or clock.now()
 
     entries = []
     for name, spec in settings.CELERY_BEAT_SCHEDULE.items():
@@ -339,6 +352,7 @@ def beat_schedule() -> list[BeatEntry]:
         entry.last_failed = seen.get(heartbeat_name(FAILED_RUN, entry.task))
         if entry.last_failed is not None:
             entry.last_error = cache.get(error_cache_key(entry.task)) or ""
+        entry.late = entry.is_late(now)
     return entries
 
 

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import ops_views, views
 from .api.errors import not_found as api_not_found
 
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("notifications/count/", views.notification_count, name="notification_count"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
+    path("operations/", ops_views.operations, name="operations"),
+    path("operations/jobs/<int:job_id>/retry/", ops_views.operations_retry, name="operations_retry"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("inquiries.api.urls")),

@@ -8,4 +8,4 @@ class InquiriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import jobs  # noqa: F401  (registers the scheduled-job handlers)
+        from . import jobs, ops_panels  # noqa: F401  (the scheduled-job handlers; the operations page's figures)
