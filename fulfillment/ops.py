@@ -156,12 +156,11 @@ def counts(*, now: dt.datetime | None = None, kind: str = "") -> Counts:
 # --- lists ---------------------------------------------------------------------------------------
 
 
-def jobs(*, bucket: str = "", kind: str = "", now: dt.datetime | None = None) -> QuerySet[Job]:
-    """The jobs of one bucket (or of every problem bucket when none is given), unordered."""
+def jobs(*, buckets: Iterable[str] = (), kind: str = "", now: dt.datetime | None = None) -> QuerySet[Job]:
+    """The jobs in any of ``buckets`` (every problem bucket when none is given), unordered."""
     now = now or clock.now()
-    buckets = [bucket] if bucket else list(PROBLEMS)
     condition = Q()
-    for name in buckets:
+    for name in buckets or PROBLEMS:
         condition |= bucket_filter(name, now)
     rows = Job.objects.filter(condition).only(
         "id", "kind", "key", "ref", "state", "due_at", "attempts", "claimed_at", "last_error", "updated_at"

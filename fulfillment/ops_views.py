@@ -70,7 +70,7 @@ def operations(request):
         status = 400
     key, ascending = ops.list_order(bucket)
     page = keyset_page(
-        ops.jobs(bucket=bucket, kind=kind, now=now),
+        ops.jobs(buckets=[bucket] if bucket else (), kind=kind, now=now),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
         key=key,
