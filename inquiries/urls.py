@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, web
+from . import views, views_followups, web
 
 app_name = "inquiries"
 
@@ -9,7 +9,11 @@ urlpatterns = [
     path("inquiries/search/", views.search, name="search"),
     path("inquiries/call/", views.new_call, name="new_call"),
     path("inquiries/new/<int:customer_id>/", views.new_inquiry, name="new"),
+    path("inquiries/calls-due/", views_followups.calls_due, name="calls_due"),
+    path("inquiries/calls-due/count/", views_followups.count, name="calls_due_count"),
+    path("inquiries/calls-due/<int:pk>/", views_followups.log, name="follow_up_log"),
     path("inquiries/<int:pk>/", views.detail, name="detail"),
+    path("inquiries/<int:pk>/follow-up/", views_followups.panel, name="follow_up_panel"),
     path("inquiries/<int:pk>/claim/", views.claim, name="claim"),
     path("inquiries/<int:pk>/presence/", views.presence, name="presence"),
     path("inquiries/<int:pk>/leave/", views.leave, name="leave"),

@@ -1,0 +1,225 @@
+"""The calls-due page (/inquiries/calls-due/), its outcome forms, the header badge and the inquiry
+page's follow-up panel: who sees what, bad input as form errors, and constant query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from fulfillment import clock, scheduling
+from fulfillment.models import Job
+from fulfillment.tiers import Tier
+from inquiries import services
+from inquiries.enums import FollowUpState, InquiryStatus
+from inquiries.models import CallLog, FollowUpCall
+
+from ..factories import UserFactory
+from .factories import InquiryFactory
+
+T0 = dt.datetime(2031, 3, 4, 10, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
+DUE = T0 + 24 * HOUR  # resolved at T0: delivery / normal calls come due a day later
+PAGE = "/inquiries/calls-due/"
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with clock.frozen(DUE + HOUR):
+        yield
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _due_call(assignee, *, missed: bool = False) -> FollowUpCall:
+    """A follow-up call of ``assignee``'s, due (or missed), its jobs run as a worker would."""
+    with clock.frozen(T0 - HOUR):
+        inquiry = InquiryFactory(assignee=assignee)
+    with clock.frozen(T0):
+        services.inquiry_set_status(actor=assignee, inquiry=inquiry, status=InquiryStatus.RESOLVED)
+    call = FollowUpCall.objects.get(inquiry=inquiry)
+    for at in [DUE, DUE + 24 * HOUR] if missed else [DUE]:
+        ids = list(Job.objects.filter(payload__call=call.pk).values_list("id", flat=True))
+        with clock.frozen(at):
+            for pk in scheduling.claim_due(now=at, ids=ids):
+                scheduling.run_job(pk)
+    call.refresh_from_db()
+    assert call.state == (FollowUpState.MISSED if missed else FollowUpState.DUE)
+    return call
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def test_anonymous_users_go_to_the_login_page(db):
+    response = Client().get(PAGE)
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_a_user_without_a_staff_role_is_refused(no_role_user):
+    assert _client(no_role_user).get(PAGE).status_code == 403
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def test_my_calls_show_what_a_rep_needs_to_phone(rep):
+    call = _due_call(rep)
+    theirs = _due_call(UserFactory(username="rep2", tier=Tier.REP))
+    with clock.frozen(DUE + HOUR):
+        services.callback_promise(
+            actor=rep, inquiry=InquiryFactory(assignee=rep), due_at=DUE + 90 * dt.timedelta(minutes=1)
+        )
+    response = _client(rep).get(PAGE)
+    assert response.status_code == 200
+    page = response.content.decode()
+    customer = call.inquiry.customer
+    assert call.inquiry.reference in page and customer.name in page
+    assert f'href="tel:{customer.phone}"' in page
+    assert "1 of 3" in page
+    assert f'action="/inquiries/calls-due/{call.pk}/"' in page and "csrfmiddlewaretoken" in page
+    assert theirs.inquiry.reference not in page  # someone else's call is on their own list
+    assert "Callbacks you promised" in page
+
+
+def test_the_team_view_is_for_seniors_and_shows_due_and_missed_calls(rep, senior):
+    due = _due_call(rep)
+    missed = _due_call(UserFactory(username="rep2", tier=Tier.REP), missed=True)
+    with clock.frozen(DUE + 30 * HOUR):
+        page = _client(senior).get(PAGE, {"view": "team"}).content.decode()
+        assert due.inquiry.reference in page and missed.inquiry.reference in page
+        assert page.count('class="follow-up-form"') == 2  # a senior may log both
+        # a rep asking for the team view gets their own calls
+        rep_page = _client(rep).get(PAGE, {"view": "team"}).content.decode()
+        assert due.inquiry.reference in rep_page and missed.inquiry.reference not in rep_page
+    with clock.frozen(DUE + 24 * HOUR + 8 * 24 * HOUR):  # missed more than a week ago: gone
+        assert missed.inquiry.reference not in _client(senior).get(PAGE, {"view": "team"}).content.decode()
+
+
+# --- logging from the page ---------------------------------------------------------------------
+
+
+def _post(client, call, **data):
+    prefix = f"fu{call.pk}-"
+    return client.post(
+        f"{PAGE}{call.pk}/", {f"{prefix}{k}" if k in ("outcome", "notes") else k: v for k, v in data.items()}
+    )
+
+
+def test_logging_satisfied_closes_the_inquiry_and_returns_to_the_list(rep):
+    call = _due_call(rep)
+    response = _post(_client(rep), call, outcome="satisfied", notes="Parcel arrived.")
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}?view=mine"
+    call.refresh_from_db()
+    call.inquiry.refresh_from_db()
+    assert (call.state, call.inquiry.status) == (FollowUpState.DONE, InquiryStatus.CLOSED)
+
+
+def test_logging_from_the_inquiry_page_returns_there(rep):
+    call = _due_call(rep)
+    response = _post(_client(rep), call, outcome="no_answer", next="inquiry")
+    assert response["Location"] == f"/inquiries/{call.inquiry_id}/"
+
+
+def test_a_bad_outcome_is_a_form_error_and_changes_nothing(rep):
+    call = _due_call(rep)
+    response = _post(_client(rep), call, outcome="<b>maybe</b>")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "errorlist" in page and "<b>maybe</b>" not in page
+    call.refresh_from_db()
+    assert (call.state, call.attempts, CallLog.objects.count()) == (FollowUpState.DUE, 0, 0)
+
+
+def test_another_rep_is_refused_with_a_message(rep):
+    call = _due_call(rep)
+    response = _post(_client(UserFactory(username="rep2", tier=Tier.REP)), call, outcome="satisfied")
+    assert response.status_code == 403
+    assert "senior colleague or a supervisor" in response.content.decode()
+    call.refresh_from_db()
+    assert call.state == FollowUpState.DUE
+
+
+def test_logging_a_call_already_logged_is_a_400_not_a_500(rep):
+    call = _due_call(rep)
+    client = _client(rep)
+    assert _post(client, call, outcome="satisfied").status_code == 302
+    response = _post(client, call, outcome="satisfied")
+    assert response.status_code == 400
+    assert "no longer open" in response.content.decode()
+
+
+def test_an_unknown_call_is_404(rep):
+    assert _client(rep).get(f"{PAGE}999999/").status_code == 404
+
+
+def test_the_form_needs_its_csrf_token(rep):
+    call = _due_call(rep)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(rep)
+    assert client.post(f"{PAGE}{call.pk}/", {f"fu{call.pk}-outcome": "satisfied"}).status_code == 403
+
+
+# --- badge and panel ----------------------------------------------------------------------------
+
+
+def test_the_badge_counts_my_due_calls_and_callbacks(rep, django_assert_num_queries):
+    _due_call(rep)
+    _due_call(rep)
+    client = _client(rep)
+    with django_assert_num_queries(3):  # session, user, the count
+        response = client.get(f"{PAGE}count/")
+    assert 'data-calls-due="2"' in response.content.decode()
+    assert (
+        'data-calls-due="0"'
+        in _client(UserFactory(username="rep2", tier=Tier.REP)).get(f"{PAGE}count/").content.decode()
+    )
+    assert f'hx-get="{PAGE}count/"' in client.get("/inquiries/").content.decode()
+
+
+def test_the_inquiry_page_loads_the_panel_which_offers_the_form_to_the_caller(rep):
+    call = _due_call(rep)
+    client = _client(rep)
+    page = client.get(f"/inquiries/{call.inquiry_id}/").content.decode()
+    assert f'hx-get="/inquiries/{call.inquiry_id}/follow-up/"' in page
+    panel = client.get(f"/inquiries/{call.inquiry_id}/follow-up/").content.decode()
+    assert "Follow-up call" in panel and 'name="next" value="inquiry"' in panel
+    other = _client(UserFactory(username="rep2", tier=Tier.REP)).get(f"/inquiries/{call.inquiry_id}/follow-up/")
+    assert "Due" in other.content.decode() and "follow-up-form" not in other.content.decode()
+
+
+# --- query counts ------------------------------------------------------------------------------
+
+
+def _count(client, path, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(("view", "expected"), [("mine", 4), ("team", 3)])
+def test_the_page_is_a_constant_number_of_queries(rep, senior, view, expected):
+    """mine: session, user, the calls with inquiry, customer and caller, the callbacks due;
+    team: the same without the callbacks."""
+    user = rep if view == "mine" else senior
+    for _ in range(2):
+        _due_call(rep)
+    client = _client(user)
+    small = _count(client, PAGE, view=view)
+    for _ in range(18):
+        _due_call(rep)
+    assert _count(client, PAGE, view=view) == small == expected
+
+
+def test_the_panel_is_a_constant_number_of_queries(rep):
+    call = _due_call(rep)
+    client = _client(rep)
+    assert _count(client, f"/inquiries/{call.inquiry_id}/follow-up/") == 3
