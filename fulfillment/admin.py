@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from . import admin_ops  # noqa: F401  (scheduled jobs and the beat schedule page)
+from . import (
+    admin_ops,  # noqa: F401  (scheduled jobs and the beat schedule page)
+    admin_webhooks,  # noqa: F401  (webhook subscriptions and the delivery log)
+)
 from .api.auth import api_client_create
 from .models import ApiClient, Heartbeat, IdempotencyRecord, StaffSpecialty, User
 
