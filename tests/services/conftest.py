@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -149,38 +150,149 @@ def child_env(**overrides: str | None) -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def celery_worker(*, redis_url: str, tmp_path: Path, monkeypatch):
-    """A real `celery worker` process on its own queue (a worker of a `make run` on the same
-    Redis must not take these messages), against the test database. Yields (process, log)."""
-    require_service(
-        connection.vendor == "postgresql",
-        "needs PostgreSQL (DATABASE_URL=postgres://…): a worker process cannot reach the in-memory SQLite test DB",
-    )
+def private_queue(monkeypatch) -> str:
+    """A queue of this test's own: the test process sends to it (task_default_queue) and the
+    worker and beat processes it starts read and send to it (FD_CELERY_QUEUE)."""
     queue = f"fd-test-{uuid.uuid4().hex[:12]}"
     monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    env = child_env(
+    return queue
+
+
+def service_env(*, redis_url: str, tmp_path: Path, queue: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker or beat process of the tests: the test database, this Redis, the queue."""
+    return child_env(
         DATABASE_URL=database_url_for(connection.settings_dict),
         REDIS_URL=redis_url,
         DJANGO_DEBUG="1",
         DJANGO_SETTINGS_MODULE="fulfillment.settings",
         FD_DATA_DIR=str(tmp_path / "data"),
+        FD_CELERY_QUEUE=queue,
+        **extra,
     )
-    log = tmp_path / "worker.log"
+
+
+@contextlib.contextmanager
+def celery_worker(
+    *,
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch,
+    queue: str = "",
+    name: str = "worker",
+    pool: str = "solo",
+    concurrency: int = 1,
+    env: dict[str, str] | None = None,
+):
+    """A real `celery worker` process on its own queue (a worker of a `make run` on the same
+    Redis must not take these messages), against the test database. Yields (process, log).
+
+    ``queue``: share one (see ``private_queue``) between several workers and beat processes;
+    ``name`` names the log; ``env`` adds variables (e.g. FD_JOB_MODULES)."""
+    require_service(
+        connection.vendor == "postgresql",
+        "needs PostgreSQL (DATABASE_URL=postgres://…): a worker process cannot reach the in-memory SQLite test DB",
+    )
+    queue = queue or private_queue(monkeypatch)
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    env = service_env(redis_url=redis_url, tmp_path=tmp_path, queue=queue, **(env or {}))
+    log = tmp_path / f"{name}.log"
     command = [
         *(sys.executable, "-m", "celery", "-A", "fulfillment", "worker"),
-        *("--pool=solo", "--concurrency=1", f"--queues={queue}", f"--hostname=fdtest-{queue}@%h"),
+        *(
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            f"--queues={queue}",
+            f"--hostname=fdtest-{name}-{queue}@%h",
+        ),
         *("--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"),
     ]
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield worker, log
-    finally:
-        leftover = stop_group(worker, timeout=15)
+
+    def forget_queue() -> None:
         client = redis.Redis.from_url(redis_url)
         client.delete(queue, f"_kombu.binding.{queue}")
         client.close()
-    assert leftover == [], f"worker did not stop on SIGTERM: {leftover}\n{tail(log)}"
+
+    with service_process(command, env=env, log=log, what="worker", after=forget_queue) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def service_process(command: list[str], *, env: dict[str, str], log: Path, what: str, after=None):
+    """Run ``command`` in its own process group with its output in ``log``; SIGTERM it at the
+    end (then ``after()``) and fail if anything of it outlives that. Yields (process, log)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield process, log
+    finally:
+        leftover = stop_group(process, timeout=15)
+        if after is not None:
+            after()
+    assert leftover == [], f"{what} did not stop on SIGTERM: {leftover}\n{tail(log)}"
+
+
+@contextlib.contextmanager
+def celery_beat(*, redis_url: str, tmp_path: Path, queue: str, name: str = "beat", env: dict[str, str] | None = None):
+    """A real `celery beat` process sending its schedule to ``queue`` (FD_SWEEP_SECONDS=1 makes
+    the job sweep run every second). Yields (process, log)."""
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL (DATABASE_URL=postgres://…)")
+    log = tmp_path / f"{name}.log"
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "fulfillment", "beat", "--loglevel=INFO"),
+        *(f"--schedule={tmp_path / (name + '-schedule')}", f"--pidfile={tmp_path / (name + '.pid')}"),
+    ]
+    env = service_env(redis_url=redis_url, tmp_path=tmp_path, queue=queue, FD_SWEEP_SECONDS="1", **(env or {}))
+    with service_process(command, env=env, log=log, what="beat") as running:
+        yield running
+
+
+class RedisServer:
+    """A private `redis-server` on a free port that a test may stop and start again (same port,
+    empty: it keeps nothing on disk)."""
+
+    def __init__(self, tmp_path: Path):
+        require_service(shutil.which("redis-server") is not None, "needs the redis-server program")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = tmp_path / f"redis-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def ping(self) -> bool:
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(self.ping, timeout=20, what=f"redis-server on port {self.port}", log=self.log, process=self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            leftover = stop_group(self.process, timeout=10)
+            self.process = None
+            assert leftover == [], f"redis-server did not stop: {leftover}"
+
+
+@contextlib.contextmanager
+def redis_server(tmp_path: Path):
+    """Start a private Redis (see ``RedisServer``); stopped at the end whatever happened."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def use_broker(url: str, monkeypatch) -> None:
+    """Send this process's Celery messages to ``url`` for the rest of the test (the app's
+    connection and producer pools are dropped so the next message connects there)."""
+    monkeypatch.setitem(celery_app.conf, "broker_url", url)
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
