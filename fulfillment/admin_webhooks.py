@@ -24,6 +24,7 @@ from .models import WebhookAttempt, WebhookDelivery, WebhookEventType, WebhookSu
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=_("endpoint URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"),
         choices=WebhookEventType.choices,
