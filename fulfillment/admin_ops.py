@@ -42,6 +42,7 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ("key", "ref")
     search_help_text = _("An exact key or ref, e.g. inquiry:42 or follow-up:7:due.")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # each facet would count the whole table
     ordering = ("-id",)
     readonly_fields = (
         "kind",

@@ -270,7 +270,7 @@ def failed_webhook_deliveries(now: dt.datetime) -> PanelFigure:
     return PanelFigure(
         title=_("Failed webhook deliveries"),
         value=WebhookDelivery.objects.filter(state=DeliveryState.FAILED).count(),
-        note=_("Every delivery that gave up and was not redelivered (admin: Webhook deliveries)."),
+        note=_("gave up, not redelivered"),
     )
 
 

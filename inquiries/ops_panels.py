@@ -27,7 +27,7 @@ def missed_follow_up_calls(now: dt.datetime) -> ops.PanelFigure:
     return ops.PanelFigure(
         title=_("Follow-up calls missed in the last 7 days"),
         value=missed,
-        note=_("Their window passed without a call; the escalation rules take them up."),
+        note=_("window passed uncalled"),
     )
 
 
