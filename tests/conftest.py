@@ -34,6 +34,7 @@ _DEFAULT_AUTHORITY = importlib.import_module("inquiries.migrations.0011_default_
 _ESCALATION_DEFAULTS = importlib.import_module("escalation.migrations.0002_notice_templates_example_rules")
 _FOLLOW_UP_DEFAULTS = importlib.import_module("inquiries.migrations.0014_default_follow_up_delays")
 _FOLLOW_UP_RULE = importlib.import_module("escalation.migrations.0004_follow_up_missed_rule")
+_UPDATE_TEMPLATES = importlib.import_module("inquiries.migrations.0015_update_templates")
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +56,7 @@ def _service_target_defaults(request):
     _ESCALATION_DEFAULTS.create(apps, None)
     _FOLLOW_UP_DEFAULTS.create(apps, None)
     _FOLLOW_UP_RULE.create(apps, None)
+    _UPDATE_TEMPLATES.create(apps, None)
     # Rolled-back tests reuse calendar ids at version 1: never serve one test another's hours.
     targets._calendars.clear()
 

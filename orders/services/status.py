@@ -15,6 +15,7 @@ from .. import permissions as perms
 from ..enums import (
     TRANSITIONS,
     OrderStatus,
+    RiskReason,
     ServiceLevel,
     ShipmentStatus,
     allowed_targets,
@@ -50,9 +51,27 @@ def _move(
     elif old == OrderStatus.ON_HOLD:
         order.held_from_status = ""
         fields.append("held_from_status")
+    cleared = _risk_ends(order, target)
+    if cleared:
+        order.risk_flagged_at, order.risk_reason = None, ""
+        fields += ["risk_flagged_at", "risk_reason"]
     _touch(order, fields)
     events.status_changed(order, actor, old=old, new=target, reason=reason)
+    if cleared:
+        events.risk_cleared(order, actor, reason=cleared, status=target)
     return order
+
+
+def _risk_ends(order: Order, target: str) -> str:
+    """The at-risk reason that moving to ``target`` ends ("" if none): shipping ends "not
+    shipped"; delivered, cancelled or returned ends either."""
+    if not order.risk_flagged_at:
+        return ""
+    if target in (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.RETURNED):
+        return order.risk_reason
+    if target == OrderStatus.SHIPPED and order.risk_reason == RiskReason.NOT_SHIPPED:
+        return order.risk_reason
+    return ""
 
 
 def _transition(
