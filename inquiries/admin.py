@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from . import admin_mail, admin_targets  # noqa: F401  (register InboundMailAdmin and the service-target admins)
+# register InboundMailAdmin, the service-target admins, and follow-up delays / settings / calls
+from . import admin_mail, admin_schedule, admin_targets  # noqa: F401
 from .models import Callback, Inquiry, InquiryEvent, PlanStep, Remedy, ResponseTemplate, Tag
 from .services.compose import PLACEHOLDERS
 

@@ -15,7 +15,7 @@ from fulfillment.models import Job
 from fulfillment.tiers import Tier
 from inquiries import services
 from inquiries.enums import FollowUpState, InquiryStatus
-from inquiries.models import CallLog, FollowUpCall
+from inquiries.models import CallLog, FollowUpCall, FollowUpDelay
 
 from ..factories import UserFactory
 from .factories import InquiryFactory
@@ -223,3 +223,46 @@ def test_the_panel_is_a_constant_number_of_queries(rep):
     call = _due_call(rep)
     client = _client(rep)
     assert _count(client, f"/inquiries/{call.inquiry_id}/follow-up/") == 3
+
+
+# --- admin -------------------------------------------------------------------------------------
+
+ADMIN = "/admin/inquiries/"
+
+
+def test_the_delays_are_edited_in_the_list(admin_user):
+    client = _client(admin_user)
+    assert client.get(f"{ADMIN}followupdelay/").status_code == 200
+    rows = list(FollowUpDelay.objects.order_by("pk"))
+    data = {"form-TOTAL_FORMS": len(rows), "form-INITIAL_FORMS": len(rows), "_save": "Save"}
+    for i, row in enumerate(rows):
+        data |= {f"form-{i}-id": row.pk, f"form-{i}-delay_minutes": 90 if i == 0 else row.delay_minutes}
+        if row.enabled:
+            data[f"form-{i}-enabled"] = "on"
+    response = client.post(f"{ADMIN}followupdelay/", data)
+    assert response.status_code == 302
+    assert FollowUpDelay.objects.get(pk=rows[0].pk).delay_minutes == 90
+
+
+def test_the_settings_row_is_one_never_added_nor_deleted(admin_user):
+    client = _client(admin_user)
+    assert client.get(f"{ADMIN}schedulepolicy/add/").status_code == 403
+    assert client.get(f"{ADMIN}schedulepolicy/1/delete/").status_code == 403
+    response = client.get(f"{ADMIN}schedulepolicy/1/change/")
+    assert response.status_code == 200 and "follow_up_retry_minutes" in response.content.decode()
+
+
+def test_follow_up_calls_are_listed_read_only_and_found_by_reference(admin_user, rep):
+    first, second = _due_call(rep), _due_call(rep)
+    client = _client(admin_user)
+    page = client.get(f"{ADMIN}followupcall/", {"q": second.inquiry.reference}).content.decode()
+    assert second.inquiry.reference in page and first.inquiry.reference not in page
+    assert client.get(f"{ADMIN}followupcall/", {"state__exact": "due"}).status_code == 200
+    assert client.get(f"{ADMIN}followupcall/add/").status_code == 403
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"{ADMIN}followupcall/")
+    for _ in range(5):
+        _due_call(rep)
+    with CaptureQueriesContext(connection) as more:
+        client.get(f"{ADMIN}followupcall/")
+    assert len(more) == len(few)
