@@ -8,7 +8,7 @@ import json
 import re
 
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from fulfillment import clock
 from fulfillment.actors import Actor, ActorKind, as_actor
@@ -50,6 +50,13 @@ class Queue:
 def _base(actor: Actor) -> QuerySet[Inquiry]:
     require(actor, perms.VIEW)
     return Inquiry.objects.select_related("customer", "assignee")
+
+
+def with_order_at_risk(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
+    """``order_at_risk``: a linked order is flagged at risk (the queue's marker), in the same
+    query — a subquery per row of the page on the link's unique index, never a query per row."""
+    flagged = InquiryOrder.objects.filter(inquiry_id=OuterRef("pk"), order__risk_flagged_at__isnull=False)
+    return queryset.annotate(order_at_risk=Exists(flagged))
 
 
 def by_deadline(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
@@ -101,7 +108,7 @@ def inquiry_queue(*, actor: Actor, queue: str, sla: str = "") -> QuerySet[Inquir
     narrows any queue to the inquiries at risk, breached or either (``sla_condition``)."""
     actor = as_actor(actor)
     now = clock.now()
-    qs = _base(actor)
+    qs = with_order_at_risk(_base(actor))
     if sla:  # every queue but "all" already keeps to active inquiries (the status once: see below)
         qs = qs.filter(sla_condition(sla, now=now))
     user = actor.user

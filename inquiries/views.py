@@ -302,6 +302,10 @@ def _inquiry_page(request, inquiry: Inquiry, *, bound: dict | None = None, statu
     if alternative.isdigit():
         # "Offer an alternative" (after a decline): the remedy form's own hidden field carries it.
         page_forms["remedy"].initial["alternative_to"] = int(alternative)
+    template = request.GET.get("template", "")
+    if template.isdigit():
+        # A proposed customer update (a reminder's link): the reply form offers that template.
+        page_forms["reply"].initial["template"] = int(template)
     if bound:
         page_forms.update(bound)
     before = request.GET.get("before")

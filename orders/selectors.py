@@ -26,6 +26,8 @@ LIST_COLUMNS = (
     "ship_by",
     "deliver_by",
     "expedite",
+    "risk_flagged_at",
+    "risk_reason",
     "external_ref",
     "source",
     "updated_at",
