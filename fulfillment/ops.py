@@ -201,24 +201,29 @@ def retry_failed(*, kind: str = "", ids: Iterable[int] | None = None) -> int:
 # --- links to what a job is about ----------------------------------------------------------------
 
 _ref_links: dict[str, Callable[[list[int]], dict[int, str]]] = {}
+#: Prefixes whose pages are in the Django admin: linked only for ``is_staff`` users.
+_admin_links: set[str] = set()
 
 
-def ref_link(prefix: str):
+def ref_link(prefix: str, *, in_admin: bool = False):
     """Register how refs ``<prefix>:<id>`` link: ``func(ids) -> {id: url}`` (one query at most)."""
 
     def register(func):
         _ref_links[prefix] = func
+        if in_admin:
+            _admin_links.add(prefix)
         return func
 
     return register
 
 
-def attach_links(rows: list[Job]) -> list[Job]:
-    """Set ``job.ref_url`` ("" when the ref has no page) on each row, one lookup per prefix."""
+def attach_links(rows: list[Job], *, admin: bool = False) -> list[Job]:
+    """Set ``job.ref_url`` ("" when the ref has no page for this user) on each row, one lookup
+    per prefix; ``admin``: the user may open admin pages."""
     wanted: dict[str, set[int]] = {}
     for job in rows:
         prefix, _sep, ident = job.ref.partition(":")
-        if prefix in _ref_links and ident.isdigit():
+        if prefix in _ref_links and ident.isdigit() and (admin or prefix not in _admin_links):
             wanted.setdefault(prefix, set()).add(int(ident))
     found = {prefix: _ref_links[prefix](sorted(ids)) for prefix, ids in wanted.items()}
     for job in rows:
@@ -227,7 +232,7 @@ def attach_links(rows: list[Job]) -> list[Job]:
     return rows
 
 
-@ref_link("webhook-delivery")
+@ref_link("webhook-delivery", in_admin=True)
 def webhook_delivery_links(ids: list[int]) -> dict[int, str]:
     """A delivery's page is its admin page (its attempts and the "redeliver" action)."""
     try:

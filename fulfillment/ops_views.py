@@ -76,7 +76,7 @@ def operations(request):
         key=key,
         ascending=ascending,
     )
-    ops.attach_links(page.items)
+    ops.attach_links(page.items, admin=request.user.is_staff)
     for job in page.items:
         job.bucket = ops.bucket_of(job, now)
         job.bucket_label = ops.BUCKETS.get(job.bucket, job.get_state_display())

@@ -15,7 +15,7 @@ from celery.signals import task_failure, task_prerun, task_success
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from fulfillment import clock, ops
 from fulfillment.celery import app as celery_app
@@ -181,10 +181,24 @@ def test_refs_link_to_their_pages(supervisor_client):
     make("order-job", JobState.FAILED, ref=f"order:{order.pk}")
     make("inquiry-job", JobState.FAILED, ref="inquiry:41")
     make("other-job", JobState.FAILED, ref="something:3")
+    make("delivery-job", JobState.FAILED, ref="webhook-delivery:5")
     html = get(supervisor_client).content.decode()
     assert f'href="/orders/{order.number}/"' in html
     assert 'href="/inquiries/41/"' in html
     assert "something:3</td>" in html
+    assert "webhook-delivery:5</td>" in html  # its page is in the admin, which a supervisor may not open
+
+
+def test_admin_pages_are_linked_for_staff(admin_user):
+    make("delivery-job", JobState.FAILED, ref="webhook-delivery:5")
+    client = Client()
+    client.force_login(admin_user)
+    (job,) = get(client).context["page"].items
+    try:
+        expected = reverse("admin:fulfillment_webhookdelivery_change", args=[5])
+    except NoReverseMatch:  # webhook deliveries not in the admin: no link rather than a dead one
+        expected = ""
+    assert job.ref_url == expected
 
 
 def test_user_text_is_escaped(supervisor_client):

@@ -127,9 +127,10 @@ class Command(BaseCommand):
         for row in rows:
             due = row["due_at"][:19].replace("T", " ")
             error = Truncator(" ".join(row["last_error"].split())).chars(60)
-            self.stdout.write(
+            line = (
                 f"{row['id']:>8}  {row['bucket']:<8}  {row['kind']:<32}  {due:<20}  {row['attempts']:>5}  "
                 f"{row['ref'] or '-':<20}  {error}"
             )
+            self.stdout.write(line.rstrip())
         if more:
             self.stdout.write(f"(only the first {limit}; use --limit, --state or --kind to see others)")
