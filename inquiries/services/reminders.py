@@ -135,7 +135,7 @@ def remind_callback(*, callback_id: int, key: str) -> int:
         return title, body
 
     told = tell(users=people, key=key, words=words, url=_inquiry_url(inquiry.pk))
-    if people:
+    if told:  # a repeated call with the same key told nobody: no second event
         with transaction.atomic():
             locked = lock(inquiry)
             events.callback_reminded(
@@ -198,7 +198,7 @@ def remind_expedite(*, order_id: int, n: int, requested_at: str, start: bool, ke
         return title, body
 
     told = tell(users=people, key=key, words=words, url=_order_url(order))
-    if people:
+    if told:  # a repeated call with the same key told nobody: no second event
         order_work.order_expedite_reminded(actor=SYSTEM, order=order, told=_names(people), n=n)
     order_work.schedule_expedite_reminder(order, n=n + 1, due_at=next_at)
     return told
@@ -319,13 +319,13 @@ def _epoch(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
-def _not_scheduled_since(kind: str, field: str) -> Exists:
-    """No job of ``kind`` about the outer inquiry was created since its ``field``: the sweep
-    skips what it already scheduled without building keys in SQL (``job_ref`` index)."""
+def _not_scheduled_since(kind: str, field: str, *, strictly: bool = False) -> Exists:
+    """No job of ``kind`` about the outer inquiry was created since its ``field`` (``strictly``:
+    after it): the sweep skips what it already scheduled without building keys in SQL (the
+    ``job_ref`` index); the keys still make a repeated schedule one job."""
+    since = {("created_at__gt" if strictly else "created_at__gte"): OuterRef(field)}
     return ~Exists(
-        Job.objects.filter(
-            ref=Concat(Value("inquiry:"), Cast(OuterRef("pk"), CharField())), kind=kind, created_at__gte=OuterRef(field)
-        )
+        Job.objects.filter(ref=Concat(Value("inquiry:"), Cast(OuterRef("pk"), CharField())), kind=kind, **since)
     )
 
 
@@ -337,7 +337,8 @@ def quiet_inquiries(*, now: dt.datetime, hours: int, limit: int = BATCH) -> list
         Inquiry.objects.filter(status__in=ACTIVE)
         .annotate(quiet_since=Coalesce("last_outbound_at", "created_at"))
         .filter(quiet_since__lte=now - dt.timedelta(hours=hours))
-        .filter(_not_scheduled_since(QUIET_UPDATE_JOB, "quiet_since"))
+        # strictly: the job of the previous silence may be as old as the update that ended it
+        .filter(_not_scheduled_since(QUIET_UPDATE_JOB, "quiet_since", strictly=True))
         .order_by("quiet_since", "id")
         .only("id", "last_outbound_at", "created_at")[:limit]
     )
@@ -446,7 +447,7 @@ def target_warning(*, inquiry_id: int, due_kind: str, due_at: str, key: str) -> 
         return title, _("Act before the deadline: a breach goes to the escalation rules.")
 
     told = tell(users=people, key=key, words=words, url=_inquiry_url(inquiry.pk))
-    if people:
+    if told:  # a repeated call with the same key told nobody: no second event
         with transaction.atomic():
             events.target_warning(
                 lock(inquiry), SYSTEM, due_kind=due_kind, due_at=inquiry.due_at.isoformat(), told=_names(people)
