@@ -8,7 +8,7 @@ from ``fulfillment.errors``; nothing is written then. Split by subject:
 - ``creation``: order_create, order_update_details, order_replace_lines
 - ``status``: confirm, process, pack, ship, deliver, hold, release, cancel, return; shipments
 - ``money``: order_record_payment, order_refund
-- ``work``: expedite, notes, department hand-offs
+- ``work``: expedite (and its reminders), notes, department hand-offs, the at-risk flag
 """
 
 from ._common import (
@@ -36,7 +36,15 @@ from .status import (
     order_start_processing,
     shipment_update_status,
 )
-from .work import handoff_create, handoff_set_state, order_add_note, order_clear_expedite, order_request_expedite
+from .work import (
+    handoff_create,
+    handoff_set_state,
+    order_add_note,
+    order_clear_expedite,
+    order_expedite_reminded,
+    order_flag_at_risk,
+    order_request_expedite,
+)
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -60,6 +68,8 @@ __all__ = [
     "order_create",
     "order_create_many",
     "order_deliver",
+    "order_expedite_reminded",
+    "order_flag_at_risk",
     "order_hold",
     "order_mark_returned",
     "order_pack",
