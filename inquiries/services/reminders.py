@@ -348,19 +348,20 @@ def schedule_quiet_updates(*, now: dt.datetime, limit: int = BATCH) -> int:
     policy = SchedulePolicy.current()
     if policy.quiet_hours <= 0 or policy.quiet_update == UpdateMode.OFF:
         return 0
-    count = 0
+    jobs = []
     for inquiry in quiet_inquiries(now=now, hours=policy.quiet_hours, limit=limit):
         since = _quiet_since(inquiry)
+        jobs.append((f"quiet:{inquiry.pk}:{_epoch(since)}", {"inquiry": inquiry.pk, "since": since.isoformat()}))
+    return _schedule_now(QUIET_UPDATE_JOB, jobs, now=now)
+
+
+def _schedule_now(kind: str, jobs: list[tuple[str, dict]], *, now: dt.datetime) -> int:
+    """Ask for the ``(key, payload)`` jobs of ``kind`` about inquiries, due at once; one
+    transaction each, so a job already due is handed out as soon as it commits."""
+    for key, payload in jobs:
         with transaction.atomic():
-            scheduling.schedule(
-                kind=QUIET_UPDATE_JOB,
-                key=f"quiet:{inquiry.pk}:{_epoch(since)}",
-                due_at=now,
-                ref=f"inquiry:{inquiry.pk}",
-                payload={"inquiry": inquiry.pk, "since": since.isoformat()},
-            )
-        count += 1
-    return count
+            scheduling.schedule(kind=kind, key=key, due_at=now, ref=f"inquiry:{payload['inquiry']}", payload=payload)
+    return len(jobs)
 
 
 def quiet_update(*, inquiry_id: int, since: str, key: str) -> int:
@@ -405,18 +406,14 @@ def warned_inquiries(*, now: dt.datetime, limit: int = BATCH) -> list[Inquiry]:
 
 
 def schedule_target_warnings(*, now: dt.datetime, limit: int = BATCH) -> int:
-    count = 0
-    for inquiry in warned_inquiries(now=now, limit=limit):
-        with transaction.atomic():
-            scheduling.schedule(
-                kind=TARGET_WARNING_JOB,
-                key=f"warn:{inquiry.pk}:{inquiry.due_kind}:{_epoch(inquiry.due_at)}",
-                due_at=now,
-                ref=f"inquiry:{inquiry.pk}",
-                payload={"inquiry": inquiry.pk, "due_kind": inquiry.due_kind, "due_at": inquiry.due_at.isoformat()},
-            )
-        count += 1
-    return count
+    jobs = [
+        (
+            f"warn:{inquiry.pk}:{inquiry.due_kind}:{_epoch(inquiry.due_at)}",
+            {"inquiry": inquiry.pk, "due_kind": inquiry.due_kind, "due_at": inquiry.due_at.isoformat()},
+        )
+        for inquiry in warned_inquiries(now=now, limit=limit)
+    ]
+    return _schedule_now(TARGET_WARNING_JOB, jobs, now=now)
 
 
 def target_warning(*, inquiry_id: int, due_kind: str, due_at: str, key: str) -> int:

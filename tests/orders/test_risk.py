@@ -25,18 +25,12 @@ from orders.models import Order, OrderEvent
 
 from ..factories import CustomerFactory, HandoffFactory, OrderFactory, UserFactory
 from ..inquiries.factories import InquiryFactory
+from ..inquiries.test_reminders import run
 
 NOW = dt.datetime(2031, 3, 4, 10, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
 SYSTEM = Actor.system("tests")
-
-
-def run(key: str, at: dt.datetime) -> str:
-    job = Job.objects.get(key=key)
-    assert scheduling.claim_due(now=at, ids=[job.pk]) == [job.pk], f"{key} is not due at {at}"
-    with clock.frozen(at):
-        return scheduling.run_job(job.pk)
 
 
 def sweep(at: dt.datetime) -> int:
