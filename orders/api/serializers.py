@@ -57,6 +57,9 @@ class CustomerIn(StrictSerializer):
     postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    no_follow_up_calls = serializers.BooleanField(
+        required=False, help_text=_("The customer asked not to get follow-up calls after resolution.")
+    )
 
 
 class ExternalRefIn(StrictSerializer):
@@ -222,6 +225,7 @@ class CustomerOut(serializers.Serializer):
     postal_code = serializers.CharField()
     country = serializers.CharField()
     notes = serializers.CharField()
+    no_follow_up_calls = serializers.BooleanField()
     external_refs = ExternalRefIn(many=True)
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()

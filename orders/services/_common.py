@@ -42,6 +42,7 @@ CUSTOMER_FIELDS = (
     "postal_code",
     "country",
     "notes",
+    "no_follow_up_calls",
 )
 SHIPPING_FIELDS = (
     "ship_name",

@@ -36,7 +36,10 @@ def _customer_values(data: Mapping) -> dict:
     values = {}
     limits = {f.name: f.max_length for f in Customer._meta.get_fields() if hasattr(f, "max_length")}
     for name in CUSTOMER_FIELDS:
-        if name in data:
+        if name == "no_follow_up_calls":  # the one flag among the texts
+            if name in data:
+                values[name] = bool(data[name])
+        elif name in data:
             values[name] = _clean_text(data[name], name, limits.get(name) or 5000, required=name == "name")
     if "preferred_language" in values and values["preferred_language"] not in dict(settings.LANGUAGES):
         raise InvalidInput(field_errors={"preferred_language": [_("Choose one of the offered languages.")]})

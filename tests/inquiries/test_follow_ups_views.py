@@ -11,12 +11,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fulfillment import clock, scheduling
+from fulfillment.api.auth import api_client_create
 from fulfillment.models import Job
 from fulfillment.tiers import Tier
 from inquiries import services
 from inquiries.enums import FollowUpState, InquiryStatus
 from inquiries.models import CallLog, FollowUpCall, FollowUpDelay
+from orders import services as order_services
 
+from ..api.conftest import key_client
 from ..factories import UserFactory
 from .factories import InquiryFactory
 
@@ -266,3 +269,35 @@ def test_follow_up_calls_are_listed_read_only_and_found_by_reference(admin_user,
     with CaptureQueriesContext(connection) as more:
         client.get(f"{ADMIN}followupcall/")
     assert len(more) == len(few)
+
+
+# --- the customer's opt-out, in the staff form and the API ---------------------------------------
+
+
+def test_the_staff_customer_form_sets_the_opt_out(rep, customer):
+    client = _client(rep)
+    page = client.get(f"/customers/{customer.pk}/edit/").content.decode()
+    assert 'name="no_follow_up_calls"' in page
+    data = {name: getattr(customer, name) for name in order_services.CUSTOMER_FIELDS if name != "no_follow_up_calls"}
+    data |= {"no_follow_up_calls": "on", "version": customer.version}
+    response = client.post(f"/customers/{customer.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    customer.refresh_from_db()
+    assert customer.no_follow_up_calls
+    with clock.frozen(T0):
+        inquiry = InquiryFactory(customer=customer, assignee=rep)
+        services.inquiry_set_status(actor=rep, inquiry=inquiry, status=InquiryStatus.RESOLVED)
+    assert not FollowUpCall.objects.filter(inquiry=inquiry).exists()
+
+
+def test_the_api_reads_and_writes_the_opt_out(db, customer):
+    _api_client, key = api_client_create(name="shop", scopes=["read", "write"])
+    rw = key_client(key)
+    url = f"/api/v1/customers/{customer.pk}/"
+    assert rw.get(url).json()["no_follow_up_calls"] is False
+    response = rw.patch(url, {"no_follow_up_calls": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["no_follow_up_calls"] is True
+    customer.refresh_from_db()
+    assert customer.no_follow_up_calls
+    assert rw.patch(url, {"no_follow_up_calls": "perhaps"}, format="json").status_code == 400
