@@ -17,6 +17,8 @@ from ..enums import (
     CallOutcome,
     Category,
     Channel,
+    FollowUpOutcome,
+    FollowUpState,
     InquiryStatus,
     Priority,
     RemedyKind,
@@ -38,6 +40,8 @@ _CHOICES = {
     "call_outcome": CallOutcome,
     "due_kind": DueKind,
     "tier": Tier,
+    "follow_up_outcome": FollowUpOutcome,
+    "follow_up_state": FollowUpState,
 }
 
 

@@ -301,3 +301,13 @@ def test_the_api_reads_and_writes_the_opt_out(db, customer):
     customer.refresh_from_db()
     assert customer.no_follow_up_calls
     assert rw.patch(url, {"no_follow_up_calls": "perhaps"}, format="json").status_code == 400
+
+
+def test_the_timeline_says_what_happened_to_the_call(rep):
+    call = _due_call(rep)
+    client = _client(rep)
+    assert _post(client, call, outcome="no_answer").status_code == 302
+    page = client.get(f"/inquiries/{call.inquiry_id}/").content.decode()
+    assert "Follow-up call scheduled" in page and f"caller {rep.username}" in page
+    assert "Follow-up call due" in page
+    assert "No answer → Scheduled" in page
