@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from escalation.models import EscalationRule
 from escalation.services import auto
-from fulfillment import clock
+from fulfillment import clock, webhooks
 from fulfillment.actors import Actor
 from fulfillment.api.auth import api_client_create
 from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty
@@ -37,7 +37,8 @@ def everything(db, admin_user, specialist):
     services.customer_add_external_ref(actor=Actor.system(), customer=order.customer, source="erp", external_ref="E1")
     StaffSpecialty.objects.create(user=specialist, specialty="billing")
     Heartbeat.objects.create(name="beat", at=clock.now())
-    api_client_create(name="shop-front", scopes=["read"])
+    shop_front = api_client_create(name="shop-front", scopes=["read"])[0]
+    webhooks.subscription_create(client=shop_front, url="https://shop.example/hooks")  # deliveries: the inquiries below
     IdempotencyRecord.objects.create(owner="client:1", key="k1", fingerprint="f" * 64, status_code=201)
     Group.objects.create(name="Leads")
     InboundMail.objects.create(source="imap", raw=b"Subject: x\r\n\r\ny", size=15, state=InboundMail.State.FAILED)
