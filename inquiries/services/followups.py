@@ -182,7 +182,7 @@ def _lock_call(call: FollowUpCall | int) -> tuple[Inquiry, FollowUpCall]:
     if inquiry_id is None:
         raise NotFound(_("This follow-up call does not exist."))
     inquiry = lock(inquiry_id)
-    call = FollowUpCall.objects.select_for_update().select_related("assignee").get(pk=pk)
+    call = FollowUpCall.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=pk)
     return inquiry, call
 
 
