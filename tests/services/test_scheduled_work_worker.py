@@ -3,7 +3,8 @@ worker and beat processes: a Redis outage, a worker killed mid-task, a task deli
 two beat processes, and no task against uncommitted data.
 
 The jobs are ``jobkit.effect`` (tests/services/jobkit.py, loaded by the workers through
-FD_JOB_MODULES): one outbox row per run, so "exactly once" is "one row per job". Times the
+FD_JOB_MODULES): one outbox row per run, so "exactly once" is "one row per job"; the Redis
+outage is also shown with the real thing, resolving an inquiry (its follow-up call). Times the
 engine compares (due, lease) are injected ``now`` values; the tests wait only for processes.
 """
 
@@ -23,9 +24,16 @@ from django.db import connection, connections, transaction
 from django.db.models import Count
 
 from fulfillment import clock, scheduling
-from fulfillment.models import Job, JobState, WebhookEvent
+from fulfillment.models import Job, JobState, Notification, WebhookEvent
 from fulfillment.tasks import run_jobs, sweep_jobs
+from fulfillment.tiers import Tier
+from inquiries import services as inquiry_services
+from inquiries.enums import EventType, FollowUpState, InquiryStatus
+from inquiries.models import FollowUpCall, FollowUpDelay, Inquiry, InquiryEvent
+from inquiries.services import followups
 from tests.conftest import require_service
+from tests.factories import UserFactory
+from tests.inquiries.factories import InquiryFactory
 
 from . import jobkit
 from .conftest import celery_beat, celery_worker, private_queue, redis_server, tail, use_broker, wait_until
@@ -70,35 +78,70 @@ def wait_done(job_ids, *, log: Path, worker, timeout: float = 60) -> None:
     )
 
 
+def _schedule_with_redis_down(broker, change):
+    """Stop the broker this process sends to, run ``change`` in a transaction; the commit (and
+    its on-commit hand-out) must not wait for the broker. Returns what ``change`` returned."""
+    broker.stop()
+    started = time.monotonic()
+    with transaction.atomic():
+        result = change()
+    took = time.monotonic() - started
+    assert took < 5, f"the commit waited {took:.1f} s for the broker"
+    return result
+
+
+def _run_once_redis_is_back(broker, job: Job, *, tmp_path, monkeypatch, env=None) -> Path:
+    """Start the broker again and a worker; the sweep hands the job out; wait until it is done."""
+    job.refresh_from_db()
+    assert job.state in (JobState.SCHEDULED, JobState.QUEUED)  # the row is the schedule: not lost
+    broker.start()
+    with celery_worker(redis_url=broker.url, tmp_path=tmp_path, monkeypatch=monkeypatch, env=env) as (worker, log):
+        # a job left queued comes back when its lease ends; a scheduled one at once
+        later = (job.claimed_at or job.due_at) + scheduling.LEASE
+        assert scheduling.sweep(now=later) == 1
+        wait_done([job.pk], log=log, worker=worker)
+        assert scheduling.sweep(now=later) == 0
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (JobState.DONE, 1)
+    return log
+
+
 def test_redis_down_when_work_is_scheduled_the_change_commits_and_the_job_runs_once_redis_is_back(
     services, monkeypatch, tmp_path
 ):
     with redis_server(tmp_path) as broker:
         use_broker(broker.url, monkeypatch)
-        broker.stop()
-
-        started = time.monotonic()
-        with transaction.atomic():
-            job = scheduling.schedule(kind=jobkit.KIND, key="redis-down", due_at=clock.now(), ref="test:redis-down")
-        took = time.monotonic() - started
-        assert took < 5, f"the commit waited {took:.1f} s for the broker"  # the on-commit hand-out must not hang
-
-        job.refresh_from_db()
-        assert job.state in (JobState.SCHEDULED, JobState.QUEUED)  # the row is the schedule: not lost
+        job = _schedule_with_redis_down(
+            broker,
+            lambda: scheduling.schedule(kind=jobkit.KIND, key="redis-down", due_at=clock.now(), ref="test:redis-down"),
+        )
         assert effects(job.pk) == 0
+        _run_once_redis_is_back(broker, job, tmp_path=tmp_path, monkeypatch=monkeypatch, env=JOBKIT)
+    assert effects(job.pk) == 1
 
-        broker.start()
-        with celery_worker(redis_url=broker.url, tmp_path=tmp_path, monkeypatch=monkeypatch, env=JOBKIT) as (
-            worker,
-            log,
-        ):
-            # a job left queued comes back when its lease ends; a scheduled one at once
-            later = (job.claimed_at or job.due_at) + scheduling.LEASE
-            assert scheduling.sweep(now=later) == 1
-            wait_done([job.pk], log=log, worker=worker)
-            assert scheduling.sweep(now=later) == 0
-    job.refresh_from_db()
-    assert (job.state, job.attempts, effects(job.pk)) == (JobState.DONE, 1, 1)
+
+def test_redis_down_when_an_inquiry_is_resolved_its_follow_up_call_comes_due_once_redis_is_back(
+    services, monkeypatch, tmp_path
+):
+    """The real thing: resolving schedules the follow-up call (a zero-minute delay: due at once)."""
+    FollowUpDelay.objects.update(delay_minutes=0)
+    rep = UserFactory(username="rep-followup", tier=Tier.REP)
+    inquiry = InquiryFactory(assignee=rep)
+    with redis_server(tmp_path) as broker:
+        use_broker(broker.url, monkeypatch)
+        _schedule_with_redis_down(
+            broker,
+            lambda: inquiry_services.inquiry_set_status(actor=rep, inquiry=inquiry, status=InquiryStatus.RESOLVED),
+        )
+        assert Inquiry.objects.get(pk=inquiry.pk).status == InquiryStatus.RESOLVED  # the change committed
+        call = FollowUpCall.objects.get(inquiry=inquiry)
+        assert call.state == FollowUpState.SCHEDULED
+        job = Job.objects.get(kind=followups.DUE_KIND, payload__call=call.pk)
+        _run_once_redis_is_back(broker, job, tmp_path=tmp_path, monkeypatch=monkeypatch)
+    call.refresh_from_db()
+    assert call.state == FollowUpState.DUE
+    assert InquiryEvent.objects.filter(inquiry=inquiry, type=EventType.FOLLOW_UP_DUE).count() == 1
+    assert list(Notification.objects.filter(recipient=rep).values_list("key", flat=True)) == [f"follow-up:{call.pk}:0"]
 
 
 def test_a_worker_killed_inside_a_job_leaves_nothing_and_the_job_is_done_once_after_restart(
