@@ -21,7 +21,6 @@ Higher apps add what only they can count (missed follow-up calls) with ``@panel`
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -37,8 +36,6 @@ from .actors import as_actor
 from .models import DeliveryState, Heartbeat, Job, JobState, WebhookDelivery
 from .permissions import Rule
 from .tiers import Tier
-
-log = logging.getLogger(__name__)
 
 #: Who sees the operations page and retries failed jobs: supervisors (and ``is_staff`` users).
 VIEW = Rule("fulfillment.operations", min_tier=Tier.SUPERVISOR, api_scope=None)
