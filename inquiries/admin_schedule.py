@@ -35,7 +35,9 @@ class SchedulePolicyAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at",)
 
     def has_add_permission(self, request) -> bool:
-        return super().has_add_permission(request) and not SchedulePolicy.objects.exists()
+        # The row always exists (migration 0014, and ``SchedulePolicy.current()`` makes it), so never
+        # a second; answered without a query, as the admin asks on every page for its side bar.
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
