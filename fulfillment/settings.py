@@ -335,5 +335,6 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "inquiries.enums.MessageKind",
         "EscalationKindEnum": "escalation.enums.Kind",
         "SpecialtyNeededEnum": "fulfillment.tiers.Specialty",
+        "WebhookEventTypeEnum": "fulfillment.models.WebhookEventType",
     },
 }

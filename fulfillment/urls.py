@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("inquiries.api.urls")),
     path("api/v1/", include("escalation.api.urls")),
+    path("api/v1/", include("fulfillment.api.webhooks")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
 from . import clock, scheduling
@@ -168,6 +168,18 @@ def _subscriptions() -> list[tuple[int, frozenset[str] | None]]:
         connection._fd_webhook_subscriptions = (token, _generation, rows)
         transaction.on_commit(token)
     return rows
+
+
+# --- reads (the API's) ------------------------------------------------------------------------
+
+
+def subscriptions_of(*, client_id: int) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(client_id=client_id)
+
+
+def deliveries_of(*, subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:
+    """One subscription's delivery log with its events (the index webhook_delivery_log)."""
+    return WebhookDelivery.objects.filter(subscription=subscription).select_related("event")
 
 
 # --- emitting --------------------------------------------------------------------------------
