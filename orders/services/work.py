@@ -112,12 +112,13 @@ def order_clear_expedite(*, actor: Actor, order: Order, reason: str = "") -> Ord
 
 
 def order_expedite_reminded(*, actor: Actor, order: Order, told: list[str], n: int) -> Order:
-    """Record the ``n``-th expedite reminder on the order's timeline (who was told). Not a change
-    to the order: its version stays, so nobody's open form goes stale."""
+    """Record the ``n``-th expedite reminder on the order's timeline (who was told); like every
+    timeline entry of an order, it moves the order's version."""
     actor = as_actor(actor)
     require(actor, perms.EXPEDITE)
     with transaction.atomic():
         order = _lock_order(order)
+        _touch(order, [])
         events.expedite_reminded(order, actor, told=told, number=n)
     return order
 

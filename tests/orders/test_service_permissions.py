@@ -11,7 +11,7 @@ from fulfillment import clock
 from fulfillment.actors import Actor, ActorKind, as_actor
 from fulfillment.errors import PermissionDenied
 from orders import services
-from orders.enums import HandoffState, OrderStatus, ShipmentStatus
+from orders.enums import HandoffState, OrderStatus, RiskReason, ShipmentStatus
 from orders.models import CustomerEvent, OrderEvent
 from orders.services import LineInput
 
@@ -107,6 +107,18 @@ def _order_clear_expedite():
     return order, lambda actor: services.order_clear_expedite(actor=actor, order=order)
 
 
+def _order_expedite_reminded():
+    order = OrderFactory()
+    services.order_request_expedite(actor=Actor.system(), order=order, reason="Trip", requested_by="customer")
+    return order, lambda actor: services.order_expedite_reminded(actor=actor, order=order, told=["rep1"], n=2)
+
+
+def _order_flag_at_risk():
+    today = clock.today()
+    order = OrderFactory(ship_by=today - dt.timedelta(days=2))  # not shipped by its date
+    return order, lambda actor: services.order_flag_at_risk(actor=actor, order=order, reason=RiskReason.NOT_SHIPPED)
+
+
 def _order_add_note():
     order = OrderFactory()
     return order, lambda actor: services.order_add_note(actor=actor, order=order, text="Called the customer")
@@ -155,6 +167,8 @@ SERVICES = {
     "order_refund": _order_refund,
     "order_request_expedite": _order_request_expedite,
     "order_clear_expedite": _order_clear_expedite,
+    "order_expedite_reminded": _order_expedite_reminded,
+    "order_flag_at_risk": _order_flag_at_risk,
     "order_add_note": _order_add_note,
     "handoff_create": _handoff_create,
     "handoff_set_state": _handoff_set_state,
