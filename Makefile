@@ -29,6 +29,7 @@ run: install
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_inquiries
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_escalations
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_scheduled
 	DJANGO_DEBUG=1 $(PY) scripts/run_local.py
 
 ## make test: install test tools and run the whole suite (lint, migrations, deploy check, pytest)

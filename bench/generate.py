@@ -257,6 +257,7 @@ def generate_customers(n: int, seed: int, now: float):
             ts(updated),
             1,
             "vip" if vip else "standard",
+            "t" if cid % 20 == 0 else "f",  # 5 % asked not to be called after a resolution
         )
         buf.write("\t".join(esc(v) if isinstance(v, str) else str(v) for v in row))
         buf.write("\n")
@@ -267,13 +268,13 @@ def generate_customers(n: int, seed: int, now: float):
 
 CUSTOMER_COLUMNS = (
     "id, name, email, phone, phone_digits, preferred_language, preferred_channel, address_line1, address_line2, "
-    "city, region, postal_code, country, notes, created_at, updated_at, version, tier"
+    "city, region, postal_code, country, notes, created_at, updated_at, version, tier, no_follow_up_calls"
 )
 ORDER_COLUMNS = (
     "id, number, source, external_ref, customer_id, status, held_from_status, currency, subtotal, total, "
     "paid_amount, refunded_amount, payment_status, ship_name, ship_line1, ship_line2, ship_city, ship_region, "
     "ship_postal_code, ship_country, placed_at, ship_by, deliver_by, expedite, expedite_reason, "
-    "expedite_requested_by, expedite_requested_at, created_at, updated_at, version, change_seq"
+    "expedite_requested_by, expedite_requested_at, created_at, updated_at, version, change_seq, risk_reason"
 )
 LINE_COLUMNS = "order_id, position, sku, description, quantity, unit_price"
 EVENT_COLUMNS = "order_id, created_at, actor_kind, actor_user_id, actor_name, details, type"
@@ -474,7 +475,7 @@ def generate_chunk(first_id: int, last_id: int) -> dict[str, io.StringIO]:
             f"{oid}\tFD{oid:07d}\t{src}\t{ext}\t{cid}\t{status}\t{held_from}\t{currency}\t"
             f"{cents(total)}\t{cents(total)}\t{cents(paid)}\t{cents(refunded)}\t{pstatus}\t"
             f"{esc(cname)}\t{l1}\t{l2}\t{city}\t{region}\t{postal}\t{country}\t{ts(placed)}\t{ship_by_s}\t"
-            f"{deliver_by_s}\t{'t' if expedite else 'f'}\t{exp}\t{ts(placed)}\t{ts(min(updated, today_ts))}\t1\t0\n"
+            f"{deliver_by_s}\t{'t' if expedite else 'f'}\t{exp}\t{ts(placed)}\t{ts(min(updated, today_ts))}\t1\t0\t\n"
         )
     return out
 

@@ -211,8 +211,9 @@ def enqueue(ids: list[int]) -> bool:
     try:
         for start in range(0, len(ids), TASK_CHUNK):
             run_jobs.apply_async((ids[start : start + TASK_CHUNK],), retry=True, retry_policy=PUBLISH_RETRY)
-    except Exception:  # the broker is down: the lease brings them back
-        log.warning("could not hand %d scheduled jobs to the broker; the sweep retries them", len(ids), exc_info=True)
+    except Exception as exc:  # the broker is down: the lease brings them back
+        # one line, not a traceback: with the broker down every hand-out fails the same way
+        log.warning("could not hand scheduled jobs %s to the broker (%r); the sweep retries them", ids[:20], exc)
         return False
     return True
 

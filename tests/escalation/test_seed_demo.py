@@ -82,7 +82,7 @@ def test_it_fills_every_queue_and_a_second_run_adds_nothing(demo):
     assert rows() == first
     users = demo
     assert set(EscalationRule.objects.filter(active=True).values_list("name", flat=True)) == set(EXAMPLE_RULES)
-    assert len(EXAMPLE_RULES) == 4
+    assert len(EXAMPLE_RULES) == 5
     assert Escalation.objects.count() == 5
     assert Remedy.objects.filter(state=RemedyState.PENDING_APPROVAL).count() == 2
 

@@ -86,14 +86,13 @@ def test_make_run_serves_the_desk_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert re.search(r">FD\d{7}<", page), "no order number on /orders/"
 
         # 3. The worker is alive: a task sent through the filesystem broker reaches the database.
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", _SEND_HEARTBEAT],
-            cwd=ROOT,
-            env={**env, "DJANGO_DEBUG": "1"},
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
+        def shell(code: str) -> str:
+            command = [sys.executable, "manage.py", "shell", "-c", code]
+            env_debug = {**env, "DJANGO_DEBUG": "1"}
+            done = subprocess.run(command, cwd=ROOT, env=env_debug, check=True, timeout=60, capture_output=True)
+            return done.stdout.decode().strip().rpartition("\n")[2]  # the last line (shell may greet first)
+
+        shell(_SEND_HEARTBEAT)
         wait_until(
             lambda: _get_json(f"{base}/healthz")["last_beat_seconds_ago"] is not None,
             timeout=30,
@@ -102,7 +101,18 @@ def test_make_run_serves_the_desk_and_stops_cleanly_on_ctrl_c(tmp_path):
             process=proc,
         )
 
-        # 4. Ctrl-C (SIGINT to the whole foreground group, as a terminal sends it) stops everything.
+        # 4. The demo's scheduled work runs on its own: beat's reminder sweep flags the expedited
+        # demo order at risk and a worker tells rep1 (beat → sweep → job → worker → notification).
+        wait_until(
+            lambda: shell(_AT_RISK_TOLD) == "told",
+            timeout=150,
+            interval=3,
+            what="the demo order at risk to reach rep1",
+            log=log,
+            process=proc,
+        )
+
+        # 5. Ctrl-C (SIGINT to the whole foreground group, as a terminal sends it) stops everything.
         pgid = proc.pid
         assert len(group_members(pgid)) >= 4, group_members(pgid)  # make, run_local, web, worker, beat …
         ctrl_c = time.monotonic()
@@ -117,3 +127,10 @@ def test_make_run_serves_the_desk_and_stops_cleanly_on_ctrl_c(tmp_path):
 
 
 _SEND_HEARTBEAT = "from fulfillment.tasks import heartbeat; heartbeat.delay()"
+_AT_RISK_TOLD = (
+    "from fulfillment.models import Notification; from inquiries.models import Inquiry; "
+    "from inquiries.management.commands.seed_demo_scheduled import AT_RISK_SUBJECT as S; "
+    "o = Inquiry.objects.get(subject=S).orders.get(); "
+    "told = Notification.objects.filter(recipient__username='rep1', key__startswith=f'at-risk:{o.pk}:'); "
+    "print('told' if o.risk_flagged_at and told.exists() else 'waiting')"
+)

@@ -46,7 +46,7 @@ STAFF = ("rep1", "rep2", "senior1", "specialist1", "supervisor1")
 #: The example rules of migration 0002 (written there switched off).
 EXAMPLE_RULES = [
     rule["name"] for rule in importlib.import_module("escalation.migrations.0002_notice_templates_example_rules").RULES
-]
+] + [importlib.import_module("escalation.migrations.0004_follow_up_missed_rule").RULE["name"]]
 HOUR = dt.timedelta(hours=1)
 
 
