@@ -240,6 +240,8 @@ class Job(models.Model):
             models.Index(fields=["claimed_at", "id"], condition=models.Q(state="queued"), name="job_leased"),
             models.Index(fields=["-updated_at", "-id"], condition=models.Q(state="failed"), name="job_failed"),
             models.Index(fields=["ref", "kind"], name="job_ref"),
+            # finished jobs: the operations page's "done in the last 24 h", and the purge
+            models.Index(fields=["done_at"], condition=models.Q(state="done"), name="job_done"),
         ]
         constraints = [models.CheckConstraint(condition=models.Q(state__in=JobState.values), name="job_state_valid")]
 

@@ -316,3 +316,29 @@ def retry(*, job: Job) -> Job:
 def overdue_after() -> dt.timedelta:
     """A scheduled job due longer ago than this is overdue (the sweep runs every few seconds)."""
     return dt.timedelta(minutes=5)
+
+
+def purge(*, now: dt.datetime | None = None, keep_days: int | None = None, batch: int = 10_000) -> int:
+    """Delete done and cancelled jobs finished more than ``keep_days`` ago (FD_JOB_RETENTION_DAYS,
+    default 30), in batches; failed jobs stay until a person deals with them. Returns how many.
+
+    A job's key remembers "this was done" only while the row lives: after the retention a
+    producer sweep could ask again for a case still true that long (a target still at risk after
+    30 days gets a second warning) — deliberate; no business row depends on a job row."""
+    from django.conf import settings
+
+    now = now or clock.now()
+    keep_days = settings.FD_JOB_RETENTION_DAYS if keep_days is None else keep_days
+    cutoff = now - dt.timedelta(days=keep_days)
+    finished = (
+        Q(state=JobState.DONE, done_at__lt=cutoff),  # index job_done
+        Q(state=JobState.CANCELLED, updated_at__lt=cutoff),
+    )
+    deleted = 0
+    for condition in finished:
+        while True:
+            ids = list(Job.objects.filter(condition).values_list("id", flat=True)[:batch])
+            if not ids:
+                break
+            deleted += Job.objects.filter(pk__in=ids).delete()[0]
+    return deleted

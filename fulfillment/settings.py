@@ -206,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-target-recomputes": {"task": "inquiries.tasks.sweep_target_recomputes", "schedule": 60.0},
     "sweep-escalation-rules": {"task": "escalation.tasks.sweep_escalation_rules", "schedule": 60.0},
     "sweep-reminders": {"task": "inquiries.tasks.sweep_reminders", "schedule": 60.0},
+    "purge-finished-jobs": {"task": "fulfillment.tasks.purge_finished_jobs", "schedule": 3600.0},
 }
 
 # --- security -------------------------------------------------------------------
@@ -238,6 +239,8 @@ FD_ORDER_NUMBER_PREFIX = os.environ.get("FD_ORDER_NUMBER_PREFIX", "FD")
 FD_DEFAULT_CURRENCY = os.environ.get("FD_DEFAULT_CURRENCY", "USD")
 FD_AT_RISK_DAYS = int(os.environ.get("FD_AT_RISK_DAYS", "1"))
 FD_PAGE_SIZE = 50
+#: Done and cancelled scheduled jobs are deleted this many days after they finished.
+FD_JOB_RETENTION_DAYS = int(os.environ.get("FD_JOB_RETENTION_DAYS", "30"))
 #: Extra modules that register scheduled-job handlers (comma-separated; the service tests use it).
 FD_JOB_MODULES = [name for name in os.environ.get("FD_JOB_MODULES", "").split(",") if name.strip()]
 

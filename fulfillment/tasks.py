@@ -48,3 +48,11 @@ def sweep_jobs() -> int:
     from . import scheduling
 
     return scheduling.sweep()
+
+
+@shared_task(name="fulfillment.tasks.purge_finished_jobs", ignore_result=True, acks_late=True)
+def purge_finished_jobs() -> int:
+    """Hourly: forget done and cancelled scheduled jobs past FD_JOB_RETENTION_DAYS (idempotent)."""
+    from . import scheduling
+
+    return scheduling.purge()

@@ -188,3 +188,17 @@ def test_a_broker_that_refuses_loses_nothing(db, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(scheduling, "enqueue", lambda ids: True)
     assert scheduling.claim_due(now=T0 + scheduling.LEASE) == [job.pk]
+
+
+def test_finished_jobs_are_purged_after_the_retention_failed_ones_stay(db, settings):
+    settings.FD_JOB_RETENTION_DAYS = 30
+    old, recent, failed, cancelled, _waiting = (
+        _job(key=k) for k in ("old", "recent", "failed", "cancelled", "waiting")
+    )
+    Job.objects.filter(pk=old.pk).update(state=JobState.DONE, done_at=T0 - dt.timedelta(days=31))
+    Job.objects.filter(pk=recent.pk).update(state=JobState.DONE, done_at=T0 - dt.timedelta(days=29))
+    Job.objects.filter(pk=failed.pk).update(state=JobState.FAILED, updated_at=T0 - dt.timedelta(days=90))
+    Job.objects.filter(pk=cancelled.pk).update(state=JobState.CANCELLED, updated_at=T0 - dt.timedelta(days=31))
+    assert scheduling.purge(now=T0, batch=1) == 2
+    assert set(Job.objects.values_list("key", flat=True)) == {"recent", "failed", "waiting"}
+    assert scheduling.purge(now=T0) == 0
