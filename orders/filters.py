@@ -8,6 +8,7 @@ import django_filters as filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from .enums import OrderStatus
 from .selectors import order_promise_q, order_search_q
@@ -28,6 +29,22 @@ class OrderFilterForm(forms.Form):
         return data
 
 
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """A row id: a whole number in the database's range (not a decimal, not 10**30, not -1e308),
+    else a 400 naming the parameter — never a database overflow."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
 class OrderFilter(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     # distinct=False: the query joins only the order's customer, so DISTINCT never removes a row, but it
@@ -35,7 +52,7 @@ class OrderFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"), distinct=False)
     expedite = filters.BooleanFilter(field_name="expedite", label=_("Expedited"))
     promise = filters.ChoiceFilter(choices=PROMISE_CHOICES, method="filter_promise", label=_("Promise"))
-    customer = filters.NumberFilter(field_name="customer_id", label=_("Customer"))
+    customer = IdFilter(field_name="customer_id", label=_("Customer"))
     placed_after = filters.DateFilter(method="filter_placed_after", label=_("Placed from"))
     placed_before = filters.DateFilter(method="filter_placed_before", label=_("Placed until"))
     ship_by_after = filters.DateFilter(field_name="ship_by", lookup_expr="gte", label=_("Ship by from"))

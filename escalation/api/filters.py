@@ -4,32 +4,18 @@
 from __future__ import annotations
 
 import django_filters as filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from fulfillment.tiers import Tier
 from inquiries.models import parse_reference
 from orders.api.views import StrictFilterForm, UtcDateTimeFilter
+from orders.filters import MAX_ID, IdFilter
 
 from ..enums import Kind, Outcome, Reason
 from ..models import Escalation
 
 BOOLEAN = [("true", "true"), ("false", "false")]
-MAX_ID = 2**63 - 1
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class IdFilter(filters.NumberFilter):
-    """A row id: a whole number in the database's range (not a decimal, not 10**30)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 def _tier(name: str) -> filters.TypedChoiceFilter:

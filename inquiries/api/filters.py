@@ -10,6 +10,7 @@ from fulfillment import clock
 from fulfillment.api.auth import actor_for
 from fulfillment.tiers import Tier
 from orders.api.views import StrictFilterForm, UtcDateTimeFilter
+from orders.filters import MAX_ID, IdFilter
 
 from .. import selectors
 from ..enums import Category, Channel, InquiryStatus, Priority, SlaFilter
@@ -31,8 +32,8 @@ class InquiryApiFilter(filters.FilterSet):
         field_name="priority", lookup_expr="exact", choices=Priority.choices, coerce=int, label="priority"
     )
     tier = filters.TypedChoiceFilter(field_name="tier", lookup_expr="exact", choices=Tier.choices, coerce=int)
-    customer = filters.NumberFilter(field_name="customer_id", lookup_expr="exact", label="customer")
-    assignee = filters.NumberFilter(field_name="assignee_id", lookup_expr="exact", label="assignee")
+    customer = IdFilter(field_name="customer_id", lookup_expr="exact", label="customer")
+    assignee = IdFilter(field_name="assignee_id", lookup_expr="exact", label="assignee")
     unassigned = filters.ChoiceFilter(choices=BOOLEAN, method="filter_unassigned", label="unassigned")
     order = filters.CharFilter(field_name="orders__number", lookup_expr="exact", max_length=30, label="order")
     tag = filters.CharFilter(field_name="tags__name", lookup_expr="iexact", max_length=40, label="tag")
@@ -57,8 +58,8 @@ class InquiryApiFilter(filters.FilterSet):
         return queryset.filter(assignee__isnull=value == "true")
 
     def filter_reference(self, queryset, name, value):
-        pk = int(value) if value.isdigit() else parse_reference(value)
-        if pk is None:
+        pk = int(value) if value.isascii() and value.isdigit() else parse_reference(value)
+        if pk is None or not 1 <= pk <= MAX_ID:
             raise ValidationError({"reference": [_("Give a reference like INQ-000123, or an id.")]})
         return queryset.filter(pk=pk)
 
