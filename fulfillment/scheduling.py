@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from . import clock
 from .models import Job, JobState
@@ -52,6 +53,10 @@ LEASE = dt.timedelta(minutes=10)
 #: How many jobs one claim takes, and how many ride in one worker task.
 CLAIM_BATCH = 1000
 TASK_CHUNK = 100
+#: A batch of jobs commits after at most this much work (seconds); a task hands what it has not
+#: reached to a new task after TASK_BUDGET (inside CELERY_TASK_SOFT_TIME_LIMIT).
+COMMIT_SECONDS = 2.0
+TASK_BUDGET = 120.0
 #: Publishing a chunk: one immediate reconnect (a pooled connection Redis dropped), then give
 #: up — the lease brings the jobs back. (``retry=False`` is slower: kombu then waits out its
 #: connection retries, about 6 s with Redis down, in the request that made the change.)
@@ -250,55 +255,100 @@ def sweep(*, now: dt.datetime | None = None, max_batches: int = 100) -> int:
 # --- doing the work --------------------------------------------------------------------------
 
 
+def _run_one(job: Job) -> str:
+    """Run one locked, queued job inside the caller's transaction. On success the row is left for
+    the caller to mark done with the rest of its batch (one UPDATE); a failure is saved here.
+    Returns "done", or the state after the failure."""
+    spec = _handlers.get(job.kind)
+    now = clock.now()
+    error = ""
+    try:
+        if spec is None:
+            raise LookupError(f"no handler is registered for {job.kind!r}")
+        with transaction.atomic():  # a savepoint: a failing handler's writes are undone
+            result = spec.run(job)
+        if isinstance(result, Retry):
+            error = result.error
+            log.warning(
+                "scheduled job %s (%s, %s) try %d failed: %s", job.pk, job.kind, job.ref, job.attempts + 1, error
+            )
+    except Exception as exc:
+        log.exception("scheduled job %s (%s, %s) failed, attempt %d", job.pk, job.kind, job.ref, job.attempts + 1)
+        error = f"{type(exc).__name__}: {exc}"
+    if not error:
+        return JobState.DONE
+    job.attempts += 1
+    job.updated_at = now
+    job.last_error = error[:2000]
+    job.claimed_at = None
+    if spec is None or job.attempts >= spec.max_attempts:
+        job.state = JobState.FAILED
+        if spec is not None and spec.on_failed is not None:
+            with transaction.atomic():
+                spec.on_failed(job)
+    else:
+        job.state = JobState.SCHEDULED
+        job.due_at = now + spec.backoff(job.attempts)
+    job.save(update_fields=["state", "attempts", "updated_at", "last_error", "due_at", "claimed_at"])
+    return job.state
+
+
+def _run_batch(ids: list[int], counts: dict[str, int], *, until: float) -> list[int]:
+    """Run the queued jobs among ``ids`` in ONE transaction (one commit for the batch, not one
+    per job): lock them all in one query (in id order, so two workers never deadlock), run each
+    in a savepoint, mark the successful ones done in one UPDATE. Stops starting new jobs at
+    ``until`` (monotonic seconds) and returns the ids it did not reach."""
+    with transaction.atomic():
+        jobs = {
+            job.pk: job
+            for job in Job.objects.select_for_update().filter(pk__in=ids, state=JobState.QUEUED).order_by("pk")
+        }
+        done: list[int] = []
+        rest: list[int] = []
+        for index, pk in enumerate(ids):
+            job = jobs.get(pk)
+            if job is None:  # done already (delivered twice), cancelled, or never claimed
+                counts["skipped"] = counts.get("skipped", 0) + 1
+                continue
+            if (done or len(counts) > 1) and time.monotonic() > until:
+                rest = [pk for pk in ids[index:] if pk in jobs]
+                break
+            outcome = _run_one(job)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome == JobState.DONE:
+                done.append(pk)
+        if done:
+            now = clock.now()
+            Job.objects.filter(pk__in=done).update(
+                state=JobState.DONE, done_at=now, updated_at=now, attempts=F("attempts") + 1, last_error=""
+            )
+    return rest
+
+
+def run_jobs(ids: Iterable[int], *, budget: float | None = None) -> dict[str, int]:
+    """Run a chunk of claimed jobs, each exactly once; returns counts by outcome.
+
+    Jobs commit in batches (at most ``COMMIT_SECONDS`` of work each), so a slow handler does
+    not hold the others' locks for long and a killed worker loses at most one batch (the lease
+    brings it back). After ``budget`` seconds (TASK_BUDGET) the rest is handed to a new task,
+    well inside the task time limit."""
+    ids = list(dict.fromkeys(ids))  # the same id twice in one chunk runs once
+    counts: dict[str, int] = {}
+    deadline = time.monotonic() + (TASK_BUDGET if budget is None else budget)
+    while ids:
+        if counts and time.monotonic() > deadline:
+            enqueue(ids)
+            counts["handed_on"] = len(ids)
+            break
+        ids = _run_batch(ids, counts, until=time.monotonic() + COMMIT_SECONDS)
+    return counts
+
+
 def run_job(job_id: int) -> str:
     """Run one queued job exactly once; returns its state afterwards ("skipped" when it was not
     queued: done already, cancelled, or never claimed)."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != JobState.QUEUED:
-            return "skipped"
-        spec = _handlers.get(job.kind)
-        now = clock.now()
-        job.attempts += 1
-        job.updated_at = now
-        error = ""
-        try:
-            if spec is None:
-                raise LookupError(f"no handler is registered for {job.kind!r}")
-            with transaction.atomic():  # a savepoint: a failing handler's writes are undone
-                result = spec.run(job)
-            if isinstance(result, Retry):
-                error = result.error
-                log.warning(
-                    "scheduled job %s (%s, %s) try %d failed: %s", job.pk, job.kind, job.ref, job.attempts, error
-                )
-        except Exception as exc:
-            log.exception("scheduled job %s (%s, %s) failed, attempt %d", job.pk, job.kind, job.ref, job.attempts)
-            error = f"{type(exc).__name__}: {exc}"
-        if error:
-            job.last_error = error[:2000]
-            job.claimed_at = None
-            if spec is None or job.attempts >= spec.max_attempts:
-                job.state = JobState.FAILED
-                if spec is not None and spec.on_failed is not None:
-                    with transaction.atomic():
-                        spec.on_failed(job)
-            else:
-                job.state = JobState.SCHEDULED
-                job.due_at = now + spec.backoff(job.attempts)
-        else:
-            job.state, job.done_at, job.last_error = JobState.DONE, now, ""
-        job.save(update_fields=["state", "attempts", "updated_at", "last_error", "due_at", "claimed_at", "done_at"])
-        return job.state
-
-
-def run_jobs(ids: Iterable[int]) -> dict[str, int]:
-    """Run a chunk of jobs, each in its own transaction; returns counts by outcome."""
-    counts: dict[str, int] = {}
-    for pk in ids:
-        outcome = run_job(pk)
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+    counts = run_jobs([job_id])
+    return next(iter(counts))
 
 
 def retry(*, job: Job) -> Job:

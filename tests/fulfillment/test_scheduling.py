@@ -63,7 +63,7 @@ def test_a_job_runs_once_however_often_it_is_delivered(db):
     with clock.frozen(T0):
         assert scheduling.run_job(job.pk) == JobState.DONE
         assert scheduling.run_job(job.pk) == "skipped"
-        assert scheduling.run_jobs([job.pk, job.pk]) == {"skipped": 2}
+        assert scheduling.run_jobs([job.pk, job.pk]) == {"skipped": 1}
     assert [job.pk] == RUNS
     job.refresh_from_db()
     assert (job.state, job.done_at, job.attempts) == (JobState.DONE, T0, 1)
@@ -202,3 +202,40 @@ def test_finished_jobs_are_purged_after_the_retention_failed_ones_stay(db, setti
     assert scheduling.purge(now=T0, batch=1) == 2
     assert set(Job.objects.values_list("key", flat=True)) == {"recent", "failed", "waiting"}
     assert scheduling.purge(now=T0) == 0
+
+
+def test_the_same_id_twice_in_one_chunk_runs_once(db):
+    job = _job()
+    scheduling.claim_due(now=T0)
+    with clock.frozen(T0):
+        assert scheduling.run_jobs([job.pk, job.pk]) == {"done": 1}
+    assert [job.pk] == RUNS
+
+
+def test_a_chunk_commits_together_but_a_failing_job_undoes_only_its_own_writes(db):
+    from fulfillment.models import Heartbeat
+
+    jobs = [_job(key=f"c{i}") for i in range(3)]
+    FAILS[jobs[1].pk] = 1
+    scheduling.claim_due(now=T0)
+    with clock.frozen(T0):
+        counts = scheduling.run_jobs([j.pk for j in jobs])
+    assert counts == {"done": 2, JobState.SCHEDULED: 1}
+    states = dict(Job.objects.values_list("key", "state"))
+    assert states == {"c0": JobState.DONE, "c1": JobState.SCHEDULED, "c2": JobState.DONE}
+    assert Job.objects.get(key="c0").attempts == 1
+    assert Heartbeat.objects.filter(name__startswith=f"job-{jobs[1].pk}-").count() == 0
+    assert Heartbeat.objects.filter(name__startswith=f"job-{jobs[2].pk}-").count() == 1
+
+
+def test_a_chunk_past_its_budget_hands_the_rest_to_a_new_task(db, monkeypatch):
+    sent = []
+    monkeypatch.setattr(scheduling, "enqueue", lambda ids: sent.append(list(ids)) or True)
+    monkeypatch.setattr(scheduling, "COMMIT_SECONDS", 0.0)  # every job its own batch
+    jobs = [_job(key=f"h{i}") for i in range(3)]
+    scheduling.claim_due(now=T0)
+    with clock.frozen(T0):
+        counts = scheduling.run_jobs([j.pk for j in jobs], budget=0.0)
+    assert counts == {"done": 1, "handed_on": 2}
+    assert sent == [[jobs[1].pk, jobs[2].pk]]
+    assert list(Job.objects.filter(pk__in=sent[0]).values_list("state", flat=True)) == [JobState.QUEUED] * 2
