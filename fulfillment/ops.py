@@ -279,6 +279,9 @@ def failed_webhook_deliveries(now: dt.datetime) -> PanelFigure:
 # --- the beat schedule ---------------------------------------------------------------------------
 
 RAN, OK, FAILED_RUN = "ran", "ok", "failed"
+#: The first start ever recorded of a beat task (kept, never moved): how long beat has been
+#: running, so an hourly task that has not run yet is "late" only after beat ran two hours.
+FIRST = "1st"
 
 
 def heartbeat_name(what: str, task: str) -> str:
@@ -307,13 +310,15 @@ class BeatEntry:
         """Its last finished run failed."""
         return self.last_failed is not None and (self.last_ok is None or self.last_failed > self.last_ok)
 
-    def is_late(self, now: dt.datetime) -> bool:
-        """Not started for more than twice its interval (and a minute): beat or the workers are down."""
+    def is_late(self, now: dt.datetime, *, beat_since: dt.datetime | None = None) -> bool:
+        """Not started for more than twice its interval (and a minute): beat or the workers are
+        down. Never started: late once beat has run (``beat_since``, or never) that long."""
         if self.seconds is None:
             return False
-        if self.last_ran is None:
+        since = self.last_ran or beat_since
+        if since is None:
             return True
-        return now - self.last_ran > dt.timedelta(seconds=2 * self.seconds + 60)
+        return now - since > dt.timedelta(seconds=2 * self.seconds + 60)
 
 
 def _every(schedule) -> tuple[float | None, str]:
@@ -345,15 +350,17 @@ def beat_schedule(*, now: dt.datetime | None = None) -> list[BeatEntry]:
     for name, spec in settings.CELERY_BEAT_SCHEDULE.items():
         seconds, every = _every(spec["schedule"])
         entries.append(BeatEntry(name=name, task=spec["task"], seconds=seconds, every=every))
-    names = [heartbeat_name(what, entry.task) for entry in entries for what in (RAN, OK, FAILED_RUN)]
+    names = [heartbeat_name(what, entry.task) for entry in entries for what in (RAN, OK, FAILED_RUN, FIRST)]
     seen = dict(Heartbeat.objects.filter(name__in=names).values_list("name", "at"))
+    firsts = [seen[heartbeat_name(FIRST, entry.task)] for entry in entries if heartbeat_name(FIRST, entry.task) in seen]
+    beat_since = min(firsts, default=None)
     for entry in entries:
         entry.last_ran = seen.get(heartbeat_name(RAN, entry.task))
         entry.last_ok = seen.get(heartbeat_name(OK, entry.task))
         entry.last_failed = seen.get(heartbeat_name(FAILED_RUN, entry.task))
         if entry.last_failed is not None:
             entry.last_error = cache.get(error_cache_key(entry.task)) or ""
-        entry.late = entry.is_late(now)
+        entry.late = entry.is_late(now, beat_since=beat_since)
     return entries
 
 
@@ -368,7 +375,10 @@ def record_beat_run(*, task: str, what: str, error: str = "") -> None:
     every process shares when REDIS_URL is set (in the embedded setup only the worker's log has it)."""
     from django.core.cache import cache
 
+    now = clock.now()
     with transaction.atomic():
-        Heartbeat.objects.update_or_create(name=heartbeat_name(what, task), defaults={"at": clock.now()})
+        Heartbeat.objects.update_or_create(name=heartbeat_name(what, task), defaults={"at": now})
+        if what == RAN:
+            Heartbeat.objects.get_or_create(name=heartbeat_name(FIRST, task), defaults={"at": now})
     if what == FAILED_RUN:
         cache.set(error_cache_key(task), error[:2000], timeout=None)

@@ -316,7 +316,19 @@ def test_the_admin_beat_page_lists_every_entry(admin_client_):
     assert "OperationalError: gone" in html
     entry = {e.task: e for e in response.context["entries"]}["fulfillment.tasks.sweep_jobs"]
     assert entry.failing and entry.last_ran == T and not entry.late
-    assert {e.task: e for e in response.context["entries"]}["fulfillment.tasks.heartbeat"].late  # never ran
+    # beat started at T: a task that has not run yet is late only after twice its interval
+    assert not {e.task: e for e in response.context["entries"]}["fulfillment.tasks.heartbeat"].late
+    with clock.frozen(T + dt.timedelta(minutes=4)):
+        ops.record_beat_run(task="fulfillment.tasks.sweep_jobs", what=ops.RAN)
+        later = {e.task: e for e in ops.beat_schedule()}
+    assert later["fulfillment.tasks.heartbeat"].late  # every minute, never ran in four
+    assert not later["fulfillment.tasks.purge_finished_jobs"].late  # hourly: not yet
+    assert not later["fulfillment.tasks.sweep_jobs"].late
+
+
+def test_with_no_run_recorded_at_all_every_entry_is_late(db):
+    with clock.frozen(T):
+        assert all(entry.late for entry in ops.beat_schedule())
 
 
 def test_the_admin_index_links_the_beat_page(admin_client_):
