@@ -289,8 +289,8 @@ def tell_caller(call: FollowUpCall, inquiry: Inquiry) -> int:
             "subject": inquiry.subject,
         }
         body = _(
-            "Call %(customer)s (%(phone)s) to ask whether %(reference)s is settled. Attempt %(n)d of %(m)d; "
-            "call by %(by)s."
+            "Call %(customer)s (%(phone)s) to ask whether %(reference)s is settled. Attempt %(n)d of %(m)d. "
+            "Call by: %(by)s"
         ) % {
             "customer": inquiry.customer.name,
             "phone": inquiry.customer.phone or "—",
