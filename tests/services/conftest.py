@@ -209,7 +209,7 @@ def celery_worker(
 
     def forget_queue() -> None:
         client = redis.Redis.from_url(redis_url)
-        client.delete(queue, f"_kombu.binding.{queue}")
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         client.close()
 
     with service_process(command, env=env, log=log, what="worker", after=forget_queue) as running:
