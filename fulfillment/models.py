@@ -215,7 +215,9 @@ class Job(models.Model):
     """
 
     kind = models.CharField(_("kind"), max_length=60)
-    key = models.CharField(_("key"), max_length=200, unique=True)
+    #: Unique (a constraint, not ``unique=True``: no second ``LIKE`` index for PostgreSQL to keep
+    #: up on every state change; nothing searches keys by prefix).
+    key = models.CharField(_("key"), max_length=200)
     #: What it is about, for people (``inquiry:42``, ``order:7``): the operations page links it.
     ref = models.CharField(_("about"), max_length=100, blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -243,7 +245,10 @@ class Job(models.Model):
             # finished jobs: the operations page's "done in the last 24 h", and the purge
             models.Index(fields=["done_at"], condition=models.Q(state="done"), name="job_done"),
         ]
-        constraints = [models.CheckConstraint(condition=models.Q(state__in=JobState.values), name="job_state_valid")]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="job_key_unique"),
+            models.CheckConstraint(condition=models.Q(state__in=JobState.values), name="job_state_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.key
