@@ -182,6 +182,7 @@ def test_rep_works_a_phone_inquiry_from_call_to_resolution(live_server, page):
             "Plan step done",
             "Plan step done",
             "Status changed",
+            "Follow-up call scheduled",  # resolving schedules the call to the customer
         ]
     )
     expect(timeline.nth(0)).to_contain_text("Phone · Delivery")
@@ -196,7 +197,8 @@ def test_rep_works_a_phone_inquiry_from_call_to_resolution(live_server, page):
     expect(timeline.nth(9).get_by_role("link", name=replacement.number)).to_be_visible()
     expect(timeline.nth(12)).to_contain_text(STEPS[0])
     expect(timeline.nth(13)).to_contain_text(STEPS[1])
-    expect(timeline.last).to_contain_text("Open → Resolved")
+    expect(timeline.nth(14)).to_contain_text("Open → Resolved")
+    expect(timeline.last).to_contain_text("Follow-up call scheduled: call at")
     expect(page.locator("#linked-h").locator("xpath=..")).to_contain_text(replacement.number)
     _picture(page, "inquiry_flow_resolved", "inquiry")
 
