@@ -8,6 +8,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
+RUN python scripts/messages.py compile
 # Hashed, compressed static files for whitenoise. The key below exists only for this build step.
 RUN DJANGO_SECRET_KEY=build-only-not-used-at-runtime DJANGO_ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput \

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev lint format check-deploy bench clean
+.PHONY: run test install install-dev messages lint format check-deploy bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+## make messages: compile the translation catalogues (locale/*/LC_MESSAGES/django.po → .mo)
+messages: install
+	$(PY) scripts/messages.py compile
+
 ## make run: install, migrate, load demo data, start web + worker + beat (embedded default)
-run: install
+run: install messages
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	@# the embedded broker's folders, so the demo's staff notices queue for the worker
 	mkdir -p "$${FD_DATA_DIR:-var}/broker/queue" "$${FD_DATA_DIR:-var}/broker/processed"
@@ -33,7 +37,7 @@ run: install
 	DJANGO_DEBUG=1 $(PY) scripts/run_local.py
 
 ## make test: install test tools and run the whole suite (lint, migrations, deploy check, pytest)
-test: install-dev
+test: install-dev messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

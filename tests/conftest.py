@@ -37,6 +37,17 @@ _FOLLOW_UP_RULE = importlib.import_module("escalation.migrations.0004_follow_up_
 _UPDATE_TEMPLATES = importlib.import_module("inquiries.migrations.0015_update_templates")
 
 
+def pytest_sessionstart(session):
+    """The translation catalogues compiled as `make test` does, so a bare `pytest` serves the same
+    languages (scripts/messages.py; four small files, well under a second)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, str(root / "scripts" / "messages.py"), "compile"], check=True)
+
+
 @pytest.fixture(autouse=True)
 def _service_target_defaults(request):
     """Migration 0006 creates the default calendar and service policy, inquiries 0011 the

@@ -1,0 +1,134 @@
+"""The translation catalogues (locale/<lang>/LC_MESSAGES/django.po), without system gettext.
+
+    python scripts/messages.py compile              # every .po → .mo (make run / make test do this)
+    python scripts/messages.py check [LANG …]       # missing, fuzzy or placeholder-breaking entries
+    python scripts/messages.py todo LANG > todo.json     # the entries LANG still lacks, as JSON
+    python scripts/messages.py fill LANG done.json  # merge translations (same JSON, "msgstr" filled)
+
+Extraction stays Django's (`manage.py makemessages`, which needs xgettext): it adds new source
+strings to the .po files with empty translations; `check` then names them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "locale"
+#: %(name)s / %(n)d style placeholders and bare %s / %d; "%%" is a literal percent sign.
+PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
+
+
+def catalogue_path(lang: str) -> Path:
+    return LOCALE / lang / "LC_MESSAGES" / "django.po"
+
+
+def languages() -> list[str]:
+    return sorted(p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/django.po"))
+
+
+def read(lang: str):
+    with catalogue_path(lang).open("rb") as f:
+        return read_po(f, locale=None, domain="django")
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(m for m in PLACEHOLDER.findall(text) if m != "%%")
+
+
+def problems(lang: str) -> list[str]:
+    """Every entry without a complete, non-fuzzy translation whose placeholders match its source."""
+    found = []
+    for message in read(lang):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        where = f"{lang}: {ids[0][:70]!r}"
+        if message.fuzzy:
+            found.append(f"{where}: fuzzy")
+        if not all(strings):
+            found.append(f"{where}: not translated")
+            continue
+        if "python-format" in message.flags or any(PLACEHOLDER.search(i) for i in ids):
+            wanted = placeholders(ids[-1])
+            for string in strings:
+                named_only = [p for p in wanted if p.startswith("%(")]
+                got = placeholders(string)
+                # a plural form may leave out the number (“one item”), never a named value
+                if got != wanted and [p for p in got if p.startswith("%(")] != named_only:
+                    found.append(f"{where}: placeholders {got} ≠ {wanted}")
+                    break
+    return found
+
+
+def compile_all() -> int:
+    for lang in languages():
+        catalogue = read(lang)
+        with catalogue_path(lang).with_suffix(".mo").open("wb") as f:
+            write_mo(f, catalogue)
+    return 0
+
+
+def todo(lang: str) -> int:
+    out = []
+    for message in read(lang):
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        if message.id and (message.fuzzy or not all(strings)):
+            plural = isinstance(message.id, tuple | list)
+            out.append(
+                {
+                    "msgid": message.id[0] if plural else message.id,
+                    "msgid_plural": message.id[1] if plural else None,
+                    "msgctxt": message.context,
+                    "where": [f"{path}:{line}" for path, line in message.locations[:3]],
+                    "msgstr": ["", ""] if plural else "",
+                }
+            )
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def fill(lang: str, source: str) -> int:
+    entries = json.loads(Path(source).read_text(encoding="utf-8"))
+    catalogue = read(lang)
+    filled = 0
+    for entry in entries:
+        key = (entry["msgid"], entry["msgid_plural"]) if entry.get("msgid_plural") else entry["msgid"]
+        message = catalogue.get(key if isinstance(key, str) else key[0], context=entry.get("msgctxt"))
+        if message is None or not entry.get("msgstr"):
+            continue
+        message.string = tuple(entry["msgstr"]) if isinstance(entry["msgstr"], list) else entry["msgstr"]
+        message.flags.discard("fuzzy")
+        filled += 1
+    with catalogue_path(lang).open("wb") as f:
+        write_po(f, catalogue, width=100, include_previous=False)
+    print(f"{lang}: {filled} entries filled")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    command, *args = argv or ["compile"]
+    if command == "compile":
+        return compile_all()
+    if command == "check":
+        found = [p for lang in (args or languages()) for p in problems(lang)]
+        print("\n".join(found) if found else "every entry translated")
+        return 1 if found else 0
+    if command == "todo" and len(args) == 1:
+        return todo(args[0])
+    if command == "fill" and len(args) == 2:
+        return fill(*args)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
