@@ -262,3 +262,7 @@ class EventType(models.TextChoices):
     TARGET_WARNING = "target_warning", _("Service target at risk")
     UPDATE_PROPOSED = "update_proposed", _("Customer update proposed")
     UPDATE_SENT = "update_sent", _("Automatic customer update sent")
+    STATUS_LINK_ISSUED = "status_link_issued", _("Customer status link issued")
+    STATUS_LINK_REVOKED = "status_link_revoked", _("Customer status link revoked")
+    SURVEY_SENT = "survey_sent", _("Satisfaction survey sent")
+    RATING_RECEIVED = "rating_received", _("Customer rated the resolution")

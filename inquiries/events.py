@@ -248,3 +248,10 @@ def tier_moved(inquiry: Inquiry, actor: Actor, type_: str, **details) -> Inquiry
     who, why and the escalation's id. A coaching note's words are never in an event: they are
     on the escalation row, shown only to those who may read them."""
     return _event(inquiry, actor, type_, **details)
+
+
+def customer_portal(inquiry: Inquiry, actor: Actor, type_: str, **details) -> InquiryEvent:
+    """The customer portal's events (``type_``: status link issued or revoked, survey sent,
+    rating received), written by the portal app's services; ``details`` carry the link's
+    purpose and expiry, or the score and cycle (a customer's comment stays on the rating row)."""
+    return _event(inquiry, actor, type_, **details)
