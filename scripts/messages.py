@@ -57,15 +57,28 @@ def problems(lang: str) -> list[str]:
             found.append(f"{where}: not translated")
             continue
         if "python-format" in message.flags or any(PLACEHOLDER.search(i) for i in ids):
-            wanted = placeholders(ids[-1])
-            for string in strings:
-                named_only = [p for p in wanted if p.startswith("%(")]
-                got = placeholders(string)
-                # a plural form may leave out the number (“one item”), never a named value
-                if got != wanted and [p for p in got if p.startswith("%(")] != named_only:
-                    found.append(f"{where}: placeholders {got} ≠ {wanted}")
-                    break
+            bad = _placeholder_problem(ids, strings)
+            if bad:
+                found.append(f"{where}: {bad}")
     return found
+
+
+def _placeholder_problem(ids, strings) -> str:
+    """A translation must carry exactly its source's placeholders. A plural form may leave out a
+    named value the English singular leaves out too (“every day” / “every %(n)d days”), never
+    one the singular has; positional ones (%s, %d) must all stay, in the same number."""
+    singular, plural = placeholders(ids[0]), placeholders(ids[-1])
+    if len(ids) == 1:
+        return "" if placeholders(strings[0]) == singular else f"placeholders {placeholders(strings[0])} ≠ {singular}"
+    must = {p for p in singular if p.startswith("%(")}
+    may = {p for p in plural if p.startswith("%(")}
+    positional = [p for p in plural if not p.startswith("%(")]
+    for string in strings:
+        got = placeholders(string)
+        named = {p for p in got if p.startswith("%(")}
+        if not (must <= named <= may) or [p for p in got if not p.startswith("%(")] != positional:
+            return f"placeholders {got} do not fit {plural}"
+    return ""
 
 
 def compile_all() -> int:
