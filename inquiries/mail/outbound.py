@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from functools import partial
 
 from django.conf import settings
@@ -17,10 +18,27 @@ from django.db import transaction
 from fulfillment import clock
 
 from ..enums import MessageKind
-from ..models import Message
+from ..models import Inquiry, Message
 
 logger = logging.getLogger(__name__)
 MAX_REFERENCES = 20
+
+#: Functions (inquiry → text, "" for none) whose text ends every mail to the customer. Apps above
+#: this one register theirs at start-up (the customer portal: the status link), so this module
+#: never imports them.
+FOOTERS: list[Callable[[Inquiry], str]] = []
+
+
+def register_footer(func: Callable[[Inquiry], str]) -> Callable[[Inquiry], str]:
+    if func not in FOOTERS:
+        FOOTERS.append(func)
+    return func
+
+
+def with_footers(body: str, inquiry: Inquiry) -> str:
+    """``body`` with what the registered footers add for ``inquiry``."""
+    extra = [text for text in (footer(inquiry) for footer in FOOTERS) if text]
+    return "\n\n".join([body, *extra]) if extra else body
 
 
 def mail_domain() -> str:
@@ -60,7 +78,7 @@ def build(message: Message) -> EmailMessage:
         subject = f"Re: {subject}"
     return EmailMessage(
         subject=subject,
-        body=message.body,
+        body=with_footers(message.body, message.inquiry),
         from_email=settings.FD_SUPPORT_EMAIL,
         to=[message.to_email],
         headers=headers,

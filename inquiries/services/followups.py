@@ -16,7 +16,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -306,4 +306,75 @@ def tell_caller(call: FollowUpCall, inquiry: Inquiry) -> int:
         key=f"follow-up:{call.pk}:{call.attempts}",
         words=words,
         url=reverse("inquiries:detail", args=[inquiry.pk]),
+    )
+
+
+def follow_up_by_senior(*, actor: Actor, inquiry: Inquiry | int, cycle: int, reason: str) -> FollowUpCall | None:
+    """The customer was unhappy with a resolution (a low satisfaction rating): the cycle's
+    follow-up call goes to a senior rep (the caller already, if senior; else the senior rep with
+    the fewest open calls) and is due now. A call already logged (or missed, or not reached) is
+    opened again for one more try; a cycle without a call gets one. Nothing when the inquiry was
+    reopened since (the rep is on it again) or the customer asked not to be called."""
+    actor = as_actor(actor)
+    reason = clean_text(reason, "reason", 500)
+    with transaction.atomic():
+        inquiry = lock(inquiry)
+        if inquiry.status not in DONE or inquiry.reopen_count != cycle or inquiry.customer.no_follow_up_calls:
+            return None
+        call = FollowUpCall.objects.select_for_update(of=("self",)).filter(inquiry=inquiry, cycle=cycle).first()
+        senior = _senior_for(call)
+        if senior is None:
+            return None
+        policy = SchedulePolicy.current()
+        now = clock.now()
+        window = dt.timedelta(hours=policy.follow_up_window_hours)
+        if call is None:
+            call = FollowUpCall(inquiry=inquiry, cycle=cycle, max_attempts=max(policy.follow_up_max_attempts, 1))
+            call.created_at = now
+        else:
+            _cancel_jobs(call)
+            if call.state not in FOLLOW_UP_OPEN:
+                call.max_attempts = call.attempts + max(policy.follow_up_max_attempts, 1)
+        # Due at once: in the senior's calls-due queue now, told after commit; the window job
+        # (missed-call notice) as usual.
+        call.assignee, call.state, call.due_at, call.window_ends_at = senior, FollowUpState.DUE, now, now + window
+        call.done_at, call.done_by_name, call.updated_at = None, "", now
+        call.save()
+        scheduling.schedule(
+            kind=WINDOW_KIND,
+            key=_job_keys(call)[1],
+            due_at=call.window_ends_at,
+            ref=f"inquiry:{inquiry.pk}",
+            payload={"call": call.pk, "attempt": call.attempts},
+            replace=True,
+        )
+        transaction.on_commit(lambda: tell_caller(call, inquiry))
+        events.follow_up(
+            inquiry,
+            actor,
+            EventType.FOLLOW_UP_SCHEDULED,
+            call=call,
+            caller=senior.get_username(),
+            window_ends_at=call.window_ends_at.isoformat(),
+            reason=reason,
+        )
+    return call
+
+
+def _senior_for(call: FollowUpCall | None):
+    """The call's caller if a senior rep or above, else the active senior rep with the fewest
+    open follow-up calls (then the lowest id); a specialist or supervisor only if no senior rep."""
+    if (
+        call is not None
+        and call.assignee_id
+        and call.assignee.is_active
+        and (call.assignee.tier or 0) >= Tier.SENIOR_REP
+    ):
+        return call.assignee
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, tier__gte=Tier.SENIOR_REP)
+        .annotate(open_calls=Count("follow_up_calls", filter=Q(follow_up_calls__state__in=FOLLOW_UP_OPEN)))
+        .order_by("tier", "open_calls", "pk")
+        .first()
     )

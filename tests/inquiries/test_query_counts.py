@@ -24,8 +24,9 @@ CALLBACK_QUEUE_QUERIES = 3  # the same, with the due callbacks as a subquery
 #: the customer's past inquiries and orders; who else is here, and the presence update; the reply
 #: templates; the staff choices of the assign and plan-step forms; the service-target clocks (the
 #: policy with its calendar, the policy's target row, the timeline facts the clocks replay); the
-#: escalation panel's history with its people (its approval requests come from the remedies above).
-INQUIRY_PAGE_QUERIES = 26
+#: escalation panel's history with its people (its approval requests come from the remedies above);
+#: the customer portal panel's ratings and status links.
+INQUIRY_PAGE_QUERIES = 28
 
 
 def _count(client, path) -> int:
