@@ -54,6 +54,38 @@ def _acknowledge(inquiry, customer: Customer) -> None:
     )
 
 
+def submit(data: dict):
+    """A web-form message (a valid ``WebInquiryForm``'s data) → a web-channel inquiry for the
+    customer with that email (created on first contact, in the page's language), and the
+    acknowledgement with its reference mailed after commit. The help center's form calls it too."""
+    actor = Actor.system("web form")
+    with transaction.atomic():
+        customer = Customer.objects.filter(email__iexact=data["email"]).order_by("id").first()
+        if customer is None:
+            customer = order_services.customer_create(
+                actor=actor,
+                name=data["name"],
+                email=data["email"],
+                preferred_channel=Channel.EMAIL,
+                preferred_language=translation.get_language() or "en",
+            )
+        order = None
+        if data["order_number"]:
+            number = data["order_number"].strip().upper()
+            order = Order.objects.filter(number=number, customer=customer).first()
+        inquiry = services.inquiry_create(
+            actor=actor,
+            customer=customer,
+            subject=data["subject"],
+            channel=Channel.WEB,
+            body=data["body"],
+            sender_email=data["email"],
+            orders=[order] if order else [],
+        )
+        transaction.on_commit(lambda: _acknowledge(inquiry, customer))
+    return inquiry
+
+
 @require_http_methods(["GET", "POST"])
 def contact(request):
     form = forms.WebInquiryForm(request.POST or None)
@@ -67,32 +99,8 @@ def contact(request):
             if data["website"]:
                 # A bot filled the honeypot: thank it, keep nothing.
                 return render(request, "inquiries/contact_done.html", {"reference": None})
-            actor = Actor.system("web form")
             try:
-                with transaction.atomic():
-                    customer = Customer.objects.filter(email__iexact=data["email"]).order_by("id").first()
-                    if customer is None:
-                        customer = order_services.customer_create(
-                            actor=actor,
-                            name=data["name"],
-                            email=data["email"],
-                            preferred_channel=Channel.EMAIL,
-                            preferred_language=translation.get_language() or "en",
-                        )
-                    order = None
-                    if data["order_number"]:
-                        number = data["order_number"].strip().upper()
-                        order = Order.objects.filter(number=number, customer=customer).first()
-                    inquiry = services.inquiry_create(
-                        actor=actor,
-                        customer=customer,
-                        subject=data["subject"],
-                        channel=Channel.WEB,
-                        body=data["body"],
-                        sender_email=data["email"],
-                        orders=[order] if order else [],
-                    )
-                    transaction.on_commit(lambda: _acknowledge(inquiry, customer))
+                inquiry = submit(data)
             except DomainError as error:
                 forms.apply_domain_error(form, error)
                 status = 400
