@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "orders",
     "inquiries",
     "escalation",
+    "portal",
     "helpcenter",
 ]
 
@@ -207,6 +208,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-target-recomputes": {"task": "inquiries.tasks.sweep_target_recomputes", "schedule": 60.0},
     "sweep-escalation-rules": {"task": "escalation.tasks.sweep_escalation_rules", "schedule": 60.0},
     "sweep-reminders": {"task": "inquiries.tasks.sweep_reminders", "schedule": 60.0},
+    "sweep-surveys": {"task": "portal.tasks.sweep_surveys", "schedule": 60.0},
     "purge-finished-jobs": {"task": "fulfillment.tasks.purge_finished_jobs", "schedule": 3600.0},
 }
 

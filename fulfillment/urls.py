@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),
     path("inbound/", include("inquiries.mail.urls")),
+    path("c/", include("portal.urls")),
     path("help/", include("helpcenter.urls")),
     path("", include("orders.urls")),
     path("", include("inquiries.urls")),
