@@ -1,12 +1,14 @@
 """The translation catalogues (locale/<lang>/LC_MESSAGES/django.po), without system gettext.
 
+    python scripts/messages.py extract              # add new source strings to every .po (xgettext)
     python scripts/messages.py compile              # every .po → .mo (make run / make test do this)
     python scripts/messages.py check [LANG …]       # missing, fuzzy or placeholder-breaking entries
     python scripts/messages.py todo LANG > todo.json     # the entries LANG still lacks, as JSON
     python scripts/messages.py fill LANG done.json  # merge translations (same JSON, "msgstr" filled)
 
-Extraction stays Django's (`manage.py makemessages`, which needs xgettext): it adds new source
-strings to the .po files with empty translations; `check` then names them.
+Extraction is Django's `makemessages` (it needs gettext's xgettext and msgmerge): `extract` adds
+new source strings to the .po files with empty translations and drops those no longer in the
+code; `check` then names what a language lacks.
 """
 
 from __future__ import annotations
@@ -25,16 +27,75 @@ LOCALE = ROOT / "locale"
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
 
 
-def catalogue_path(lang: str) -> Path:
-    return LOCALE / lang / "LC_MESSAGES" / "django.po"
+#: What extraction reads: the project's code and templates, not tests, benches or the venv; and
+#: not ``locale`` itself (makemessages would take a ``locale`` folder it walks past as the place
+#: to write, ahead of settings.LOCALE_PATHS).
+IGNORE = [".venv", "var", "bench", "tests", "scripts", "test-artifacts", "docs", "static/vendor", "locale"]
+#: The languages besides English (the source language) — settings.LANGUAGES without "en".
+TRANSLATED = ["bn", "fil", "hi", "ta"]
+
+
+def catalogue_path(lang: str, locale: Path = LOCALE) -> Path:
+    return locale / lang / "LC_MESSAGES" / "django.po"
+
+
+def extract() -> int:
+    """``makemessages`` for every translated language, run from the project root."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fulfillment.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("makemessages", locale=TRANSLATED, ignore_patterns=IGNORE, no_obsolete=True, verbosity=0)
+    return 0
 
 
 def languages() -> list[str]:
     return sorted(p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/django.po"))
 
 
-def read(lang: str):
-    with catalogue_path(lang).open("rb") as f:
+def extract_copy(workdir: Path) -> Path:
+    """Extract into a COPY of the catalogues under ``workdir`` and return that locale folder; the
+    project's own files are not touched. (makemessages writes next to the folder it walks, so it
+    walks a tree of symlinks to the project's code with the copied catalogues beside them.)"""
+    import os
+    import shutil
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    tree = workdir / "tree"
+    tree.mkdir(parents=True)
+    for entry in ROOT.iterdir():
+        if entry.name.startswith(".") or entry.name in IGNORE:
+            continue
+        (tree / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    locale = tree / "locale"
+    shutil.copytree(LOCALE, locale, ignore=shutil.ignore_patterns("*.mo"))
+    previous = os.getcwd()
+    os.chdir(tree)
+    try:
+        with override_settings(LOCALE_PATHS=[str(locale)]):
+            call_command(
+                "makemessages",
+                locale=TRANSLATED,
+                ignore_patterns=[p for p in IGNORE if p != "locale"],
+                no_obsolete=True,
+                symlinks=True,
+                verbosity=0,
+            )
+    finally:
+        os.chdir(previous)
+    return locale
+
+
+def read(lang: str, locale: Path = LOCALE):
+    with catalogue_path(lang, locale).open("rb") as f:
         return read_po(f, locale=None, domain="django")
 
 
@@ -42,10 +103,10 @@ def placeholders(text: str) -> list[str]:
     return sorted(m for m in PLACEHOLDER.findall(text) if m != "%%")
 
 
-def problems(lang: str) -> list[str]:
+def problems(lang: str, locale: Path = LOCALE) -> list[str]:
     """Every entry without a complete, non-fuzzy translation whose placeholders match its source."""
     found = []
-    for message in read(lang):
+    for message in read(lang, locale):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
@@ -129,6 +190,8 @@ def fill(lang: str, source: str) -> int:
 
 def main(argv: list[str]) -> int:
     command, *args = argv or ["compile"]
+    if command == "extract":
+        return extract()
     if command == "compile":
         return compile_all()
     if command == "check":
