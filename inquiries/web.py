@@ -21,6 +21,7 @@ from orders.models import Customer, Order
 
 from . import forms, services
 from .enums import Channel
+from .mail.outbound import with_footers
 
 WINDOW_SECONDS = 3600
 
@@ -49,6 +50,7 @@ def _acknowledge(inquiry, customer: Customer) -> None:
             "Dear %(name)s,\n\nThank you for writing to us. Your reference is %(ref)s: please keep it in the "
             "subject line if you write again.\nA member of our team will reply soon.\n\nCustomer fulfillment team"
         ) % {"name": customer.name.split()[0] if customer.name.split() else customer.name, "ref": inquiry.reference}
+    body = with_footers(body, inquiry)
     EmailMessage(subject=subject, body=body, from_email=settings.FD_SUPPORT_EMAIL, to=[customer.email]).send(
         fail_silently=True
     )

@@ -139,3 +139,14 @@ def test_end_to_end_the_link_from_a_real_mail_opens_the_page_and_the_reply_arriv
     assert b"We found your parcel." in client.get(path).content
     assert client.post(path, {"body": "Thank you!"}).status_code == 302
     assert Message.objects.filter(inquiry=inquiry, kind=MessageKind.INBOUND, body="Thank you!").exists()
+
+
+def test_the_web_form_acknowledgement_carries_the_status_link(db, django_capture_on_commit_callbacks):
+    data = {"name": "Asha Rao", "email": "asha@example.com", "subject": "Late parcel", "body": "Where is it?"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(reverse("inquiries:contact"), data)
+    assert response.status_code == 200
+    [sent] = mail.outbox
+    [line] = [line for line in sent.body.splitlines() if "/c/" in line]
+    path = line[line.index("/c/") :]
+    assert b"Where is it?" in Client().get(path).content
