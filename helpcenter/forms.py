@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inquiries.enums import Category
+from inquiries.forms import WebInquiryForm
 from orders.forms import apply_domain_error  # noqa: F401  (one way to show refusals)
 
 
@@ -30,3 +31,19 @@ class ArticleForm(forms.Form):
 
 class VoteForm(forms.Form):
     helpful = forms.TypedChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))], coerce=lambda value: value == "yes")
+
+
+class HelpInquiryForm(WebInquiryForm):
+    """The contact form's fields; the subject asks for matching articles as the customer types."""
+
+    def __init__(self, *args, suggest_url: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].widget.attrs.update(
+            {
+                "hx-get": suggest_url,
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#suggestions",
+                "hx-swap": "outerHTML",
+                "autocomplete": "off",
+            }
+        )

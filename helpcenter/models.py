@@ -85,3 +85,36 @@ class ArticleEvent(TimelineEvent):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} · {self.actor_name}"
+
+
+class ArticleView(models.Model):
+    """A browser session read an article (once per session and article). With ``WebInquiry``
+    it tells which articles' readers still wrote in (``selectors.articles_readers_still_ask``)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(_("session"), max_length=40)
+    viewed_at = models.DateTimeField(_("viewed"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("article view")
+        verbose_name_plural = _("article views")
+        constraints = [models.UniqueConstraint(fields=["session_key", "article"], name="articleview_session_uniq")]
+        indexes = [models.Index(fields=["viewed_at"], name="articleview_viewed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} · {self.session_key[:8]}"
+
+
+class WebInquiry(models.Model):
+    """An inquiry written on the help center's form, and the browser session it came from."""
+
+    inquiry = models.OneToOneField(Inquiry, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    session_key = models.CharField(_("session"), max_length=40, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("help-center inquiry")
+        verbose_name_plural = _("help-center inquiries")
+
+    def __str__(self) -> str:
+        return f"{self.inquiry_id} · {self.session_key[:8]}"

@@ -7,15 +7,17 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment.actors import Actor
-from fulfillment.errors import NotFound
+from fulfillment.errors import DomainError, NotFound
+from inquiries import web as web_form
 from inquiries.enums import Category
 
 from . import forms, ratelimit, selectors, services
@@ -122,6 +124,12 @@ def suggest(request, lang: str):
     return render(request, "helpcenter/_suggestions.html", {"lang": lang, "articles": articles})
 
 
+def _session_key(request) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
 def _voted(request) -> list[int]:
     return request.session.get(SESSION_VOTES, [])
 
@@ -132,6 +140,7 @@ def article(request, lang: str, slug: str):
     found = selectors.article_for_reader(slug=slug, language=lang)
     if found is None:
         raise Http404(_("No such article."))
+    services.article_viewed(article=found, session_key=_session_key(request))
     return render(
         request,
         "helpcenter/article.html",
@@ -171,3 +180,33 @@ def vote(request, lang: str, slug: str):
     if request.htmx:
         return render(request, "helpcenter/_vote.html", context)
     return redirect("helpcenter:article", lang=lang, slug=found.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@public_page
+def contact(request, lang: str):
+    """The web inquiry form: the contact page's intake (``inquiries.web.submit``, its rate limit
+    and honeypot), with articles suggested as the customer types the subject."""
+    form = forms.HelpInquiryForm(request.POST or None, suggest_url=reverse("helpcenter:suggest", kwargs={"lang": lang}))
+    context = {"lang": lang, "form": form, "languages": _switcher(request, lang, "helpcenter:contact")}
+    status = 200
+    if request.method == "POST":
+        if not web_form._allowed(request):
+            form.add_error(None, _("Too many messages from your address. Please try again in an hour."))
+            return render(request, "helpcenter/contact.html", context, status=429)
+        if form.is_valid():
+            if form.cleaned_data["website"]:
+                # A bot filled the honeypot: thank it, keep nothing.
+                return render(request, "helpcenter/contact_done.html", {**context, "reference": None})
+            try:
+                with transaction.atomic():
+                    inquiry = web_form.submit(form.cleaned_data)
+                    services.web_inquiry_record(inquiry=inquiry, session_key=_session_key(request))
+            except DomainError as error:
+                forms.apply_domain_error(form, error)
+                status = 400
+            else:
+                return render(request, "helpcenter/contact_done.html", {**context, "reference": inquiry.reference})
+        else:
+            status = 400
+    return render(request, "helpcenter/contact.html", context, status=status)

@@ -23,7 +23,7 @@ from inquiries.services._common import clean_body, clean_text
 from . import events, markdown
 from . import permissions as perms
 from .enums import ArticleStatus
-from .models import Article
+from .models import Article, ArticleView, WebInquiry
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
@@ -156,3 +156,16 @@ def article_vote(*, actor: Actor, article: Article, helpful: bool) -> None:
         )
     if not updated:
         raise NotFound(_("This article does not exist."))
+
+
+def article_viewed(*, article: Article, session_key: str) -> None:
+    """A reader's session opened ``article`` (kept once per session: the first time counts).
+    Readers are anonymous, so no actor and no timeline event: this is a statistic."""
+    ArticleView.objects.bulk_create(
+        [ArticleView(article=article, session_key=session_key, viewed_at=clock.now())], ignore_conflicts=True
+    )
+
+
+def web_inquiry_record(*, inquiry: Inquiry, session_key: str) -> WebInquiry:
+    """The help center's form created ``inquiry`` in this browser session."""
+    return WebInquiry.objects.create(inquiry=inquiry, session_key=session_key, created_at=clock.now())

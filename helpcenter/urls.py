@@ -30,6 +30,7 @@ urlpatterns = [
     path("<helplang:lang>/", public.home, name="home"),
     path("<helplang:lang>/search/", public.search, name="search"),
     path("<helplang:lang>/suggest/", public.suggest, name="suggest"),
+    path("<helplang:lang>/contact/", public.contact, name="contact"),
     path("<helplang:lang>/category/<str:code>/", public.category, name="category"),
     path("<helplang:lang>/a/<str:slug>/", public.article, name="article"),
     path("<helplang:lang>/a/<str:slug>/vote/", public.vote, name="vote"),
