@@ -12,15 +12,19 @@ a plain containment.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+
 from django.db import connection
-from django.db.models import BooleanField, Exists, FloatField, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, FloatField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from inquiries.enums import MessageKind
+from fulfillment import clock
+from inquiries.enums import Category, MessageKind
 from inquiries.models import Inquiry, Message
 
 from .enums import ArticleStatus
-from .models import Article
+from .models import Article, ArticleView, WebInquiry
 
 FALLBACK = "en"
 SEARCH_LIMIT = 20
@@ -40,8 +44,6 @@ def published(*, language: str) -> QuerySet[Article]:
 
 
 def category_counts(*, language: str) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = published(language=language).order_by().values("category").annotate(n=Count("id"))
     return {row["category"]: row["n"] for row in rows}
 
@@ -132,3 +134,99 @@ def draft_from_inquiry(inquiry: Inquiry) -> dict:
         "language": inquiry.customer.preferred_language or FALLBACK,
         "body": reply or "",
     }
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+REPORT_DAYS = 90
+TOP_WORDS = 5
+#: Words too common in subjects to say what an inquiry is about.
+STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "but", "can", "for", "from", "have", "how", "i", "is", "it", "my", "no", "not", "of",
+    "on", "or", "our", "the", "this", "to", "was", "what", "when", "where", "why", "with", "you", "your", "please",
+    "order", "help", "hello", "hi",
+})  # fmt: skip
+
+
+def faq_candidates(*, days: int = REPORT_DAYS) -> list[dict]:
+    """Categories customers asked about in the last ``days`` that have no published article
+    (in any language), busiest first, each with the words its subjects use most."""
+    since = clock.now() - dt.timedelta(days=days)
+    covered = Article.objects.filter(status=ArticleStatus.PUBLISHED).values("category")
+    recent = Inquiry.objects.filter(created_at__gte=since).exclude(category__in=covered)
+    rows = list(recent.order_by().values("category").annotate(n=Count("id")).order_by("-n", "category"))
+    if not rows:
+        return []
+    words = _subject_words(recent)
+    labels = dict(Category.choices)
+    return [
+        {"category": row["category"], "label": labels.get(row["category"], row["category"]), "inquiries": row["n"],
+         "words": words.get(row["category"], [])}
+        for row in rows
+    ]  # fmt: skip
+
+
+#: The top words per category of the inquiries in ``{inner}`` (a query Django compiled; its
+#: parameters are passed apart).
+_WORDS_SQL = (
+    "SELECT category, word, n FROM ("
+    " SELECT category, word, COUNT(*) AS n,"
+    "  ROW_NUMBER() OVER (PARTITION BY category ORDER BY COUNT(*) DESC, word) AS place"
+    " FROM (SELECT s.category, regexp_split_to_table(lower(s.subject), '[[:space:][:punct:]]+') AS word"
+    "  FROM ({inner}) AS s) AS w"
+    " WHERE char_length(word) >= 3 AND NOT (word = ANY(%s))"
+    " GROUP BY category, word) AS ranked WHERE place <= %s ORDER BY category, n DESC, word"
+)
+
+
+def _subject_words(inquiries: QuerySet[Inquiry]) -> dict[str, list[tuple[str, int]]]:
+    """The most frequent subject words per category: counted by PostgreSQL in one query, or
+    (SQLite) in Python over the subjects."""
+    if connection.vendor == "postgresql":
+        sql, params = inquiries.values("category", "subject").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(_WORDS_SQL.format(inner=sql), [*params, sorted(STOP_WORDS), TOP_WORDS])
+            found: dict[str, list[tuple[str, int]]] = {}
+            for category, word, n in cursor.fetchall():
+                found.setdefault(category, []).append((word, n))
+            return found
+    counters: dict[str, Counter] = {}
+    for category, subject in inquiries.values_list("category", "subject").iterator():
+        for word in _words(subject):
+            counters.setdefault(category, Counter())[word] += 1
+    return {
+        category: sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_WORDS]
+        for category, counter in counters.items()
+    }
+
+
+def _words(subject: str) -> list[str]:
+    # ASCII punctuation separates words; letters and the marks of other scripts stay.
+    cleaned = "".join(ch if ch.isalnum() or not ch.isascii() else " " for ch in subject.lower())
+    return [w for w in cleaned.split() if len(w) >= 3 and w not in STOP_WORDS]
+
+
+def articles_readers_still_ask(*, days: int = REPORT_DAYS, limit: int = 50) -> list[dict]:
+    """Articles read in the last ``days`` by sessions that then wrote in through the help
+    center's form: how many sessions read each, and how many of them still sent an inquiry."""
+    since = clock.now() - dt.timedelta(days=days)
+    asked_after = WebInquiry.objects.filter(session_key=OuterRef("session_key"), created_at__gte=OuterRef("viewed_at"))
+    rows = (
+        ArticleView.objects.filter(viewed_at__gte=since)
+        .annotate(asked=Exists(asked_after))
+        .values("article_id", "article__title", "article__language", "article__slug")
+        .annotate(readers=Count("id"), still_asked=Count("id", filter=Q(asked=True)))
+        .filter(still_asked__gt=0)
+        .order_by("-still_asked", "-readers", "article_id")[:limit]
+    )
+    return [
+        {
+            "id": row["article_id"],
+            "title": row["article__title"],
+            "language": row["article__language"],
+            "readers": row["readers"],
+            "still_asked": row["still_asked"],
+            "share": round(100 * row["still_asked"] / row["readers"]),
+        }
+        for row in rows
+    ]

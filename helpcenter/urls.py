@@ -23,6 +23,7 @@ register_converter(LanguageConverter, "helplang")
 urlpatterns = [
     path("", public.root, name="root"),
     path("staff/articles/", views.article_list, name="staff_list"),
+    path("staff/reports/", views.reports, name="staff_reports"),
     path("staff/articles/new/", views.article_new, name="staff_new"),
     path("staff/articles/<int:pk>/", views.article_edit, name="staff_edit"),
     path("staff/articles/<int:pk>/status/", views.article_status, name="staff_status"),

@@ -127,3 +127,20 @@ def article_status(request, pk: int):
             raise PermissionDenied(str(error.message)) from None
         messages.error(request, error.message)
     return redirect("helpcenter:staff_edit", pk=article.pk)
+
+
+@staff_required
+@require_GET
+def reports(request):
+    """FAQ candidates, and articles whose readers still write in (senior reps and above)."""
+    if not can(as_actor(request.user), perms.REPORTS):
+        raise PermissionDenied(_("The help-center reports are for senior reps and above."))
+    return render(
+        request,
+        "helpcenter/reports.html",
+        {
+            "days": selectors.REPORT_DAYS,
+            "candidates": selectors.faq_candidates(),
+            "still_asked": selectors.articles_readers_still_ask(),
+        },
+    )
