@@ -204,8 +204,8 @@ def test_template_for_prefers_the_customers_language_then_english(db):
 
 
 def test_greeting_and_closing_are_rendered_in_the_customers_language(rep, monkeypatch):
-    """No Tamil catalogue yet (issue 8): the words fall back to English, but the language asked for
-    is the customer's, and the rep's own language is left as it was."""
+    """The greeting and sign-off are in the customer's language (Tamil here), and the rep's own
+    language is left as it was."""
     languages = []
     real_override = translation.override
 
@@ -219,8 +219,12 @@ def test_greeting_and_closing_are_rendered_in_the_customers_language(rep, monkey
         message = send(rep, inquiry, body="Body")
         assert translation.get_language() == "en"
     assert languages == ["ta", "ta"]
-    assert message.body.startswith("Dear Kavya,\n\nBody\n\n")
-    assert "Customer fulfillment team" in message.body
+    with real_override("ta"):
+        dear = translation.gettext("Dear %(first_name)s,") % {"first_name": "Kavya"}
+        team = translation.gettext("Kind regards,\n%(rep_name)s\nCustomer fulfillment team").rpartition("\n")[2]
+    assert dear != "Dear Kavya," and "Kavya" in dear  # the Tamil catalogue is there
+    assert message.body.startswith(f"{dear}\n\nBody\n\n")
+    assert message.body.rstrip().endswith(team)
 
 
 # --- the stale-reply guard -------------------------------------------------------------------------
