@@ -138,6 +138,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Filipino is not in Django's own table; teach Django its name.
 LANG_INFO.setdefault("fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"})
 LANGUAGE_CODE = "en"
+#: Date and number formats for the languages Django has none for (Filipino).
+FORMAT_MODULE_PATH = ["fulfillment.formats"]
 LANGUAGES = [
     ("en", _("English")),
     ("ta", _("Tamil")),
