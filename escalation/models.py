@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fulfillment import clock
 from fulfillment.actors import ActorKind
@@ -102,7 +103,7 @@ class Escalation(models.Model):
         related_name="+",
     )
     actor_kind = models.CharField(_("actor kind"), max_length=12, choices=ActorKind.choices)
-    actor_name = models.CharField(_("by"), max_length=150)
+    actor_name = models.CharField(pgettext_lazy("who did it", "by"), max_length=150)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     reason_text = models.CharField(_("reason in words"), max_length=1000, blank=True)
     tried = models.TextField(_("what was tried"), max_length=4000, blank=True)
