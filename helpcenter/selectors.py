@@ -81,17 +81,23 @@ def _tsquery(q: str, *, prefix: bool) -> str:
 def search(*, q: str, language: str, limit: int = SEARCH_LIMIT, prefix: bool = False) -> list[Article]:
     """Published articles a reader of ``language`` sees that match every word of ``q``, best
     first. ``prefix``: the last word may be unfinished (suggestions while typing)."""
+    queryset = search_queryset(q=q, language=language, prefix=prefix)
+    return list(queryset[:limit]) if queryset is not None else []
+
+
+def search_queryset(*, q: str, language: str, prefix: bool = False) -> QuerySet[Article] | None:
+    """The query behind ``search`` (None: nothing to search for)."""
     q = (q or "").strip()[:200]
     if not q:
-        return []
+        return None
     visible = published(language=language)
     if connection.vendor != "postgresql":
         for word in q.split()[:12]:
             visible = visible.filter(Q(title__icontains=word) | Q(body__icontains=word))
-        return list(visible.only(*LIST_FIELDS).order_by("title", "id")[:limit])
+        return visible.only(*LIST_FIELDS).order_by("title", "id")
     query = _tsquery(q, prefix=prefix)
     if not query:
-        return []
+        return None
     # One tsquery per configuration; each OR branch is a lookup in the same GIN index.
     match = (
         "((helpcenter_article.language = 'en' AND search_vector @@ to_tsquery('english', %s))"
@@ -101,11 +107,11 @@ def search(*, q: str, language: str, limit: int = SEARCH_LIMIT, prefix: bool = F
         "ts_rank(search_vector, CASE WHEN helpcenter_article.language = 'en'"
         " THEN to_tsquery('english', %s) ELSE to_tsquery('simple', %s) END)"
     )
-    return list(
+    return (
         visible.only(*LIST_FIELDS)
-        .filter(RawSQL(match, (query, query), output_field=BooleanField()))  # noqa: S611  (the words are parameters)
+        .filter(RawSQL(match, (query, query), output_field=BooleanField()))  # noqa: S611  (words are parameters)
         .annotate(rank=RawSQL(rank, (query, query), output_field=FloatField()))  # noqa: S611
-        .order_by("-rank", "title", "id")[:limit]
+        .order_by("-rank", "title", "id")
     )
 
 
