@@ -15,12 +15,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fulfillment import ratelimit
 from fulfillment.actors import Actor
 from fulfillment.errors import DomainError, NotFound
 from inquiries import web as web_form
 from inquiries.enums import Category
 
-from . import forms, ratelimit, selectors, services
+from . import forms, selectors, services
 
 #: Votes and suggestions an address may send per window (settings override them).
 VOTE_RATE = getattr(settings, "FD_HELP_VOTE_RATE", 30)

@@ -3,10 +3,7 @@ inquiry (web channel) and emails the customer its reference."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.shortcuts import render
@@ -14,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fulfillment import ratelimit
 from fulfillment.actors import Actor
 from fulfillment.errors import DomainError
 from orders import services as order_services
@@ -26,21 +24,9 @@ from .mail.outbound import with_footers
 WINDOW_SECONDS = 3600
 
 
-def _client_key(request) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    return "webform:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-
-
 def _allowed(request) -> bool:
-    """At most FD_WEB_FORM_RATE submissions per address per hour (the cache counts them)."""
-    key = _client_key(request)
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS)
-        count = 1
-    return count <= settings.FD_WEB_FORM_RATE
+    """At most FD_WEB_FORM_RATE submissions per address per hour (this form and the help center's)."""
+    return ratelimit.allow(request, scope="webform", limit=settings.FD_WEB_FORM_RATE, window=WINDOW_SECONDS)
 
 
 def _acknowledge(inquiry, customer: Customer) -> None:

@@ -3,16 +3,14 @@ inquiry page. Customer pages speak the customer's preferred language."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fulfillment import ratelimit
 from fulfillment.actors import as_actor
 from fulfillment.errors import DomainError, NotFound
 from fulfillment.permissions import can
@@ -28,16 +26,8 @@ WINDOW_SECONDS = 3600
 
 
 def _allowed(request, scope: str) -> bool:
-    """At most ``FD_PORTAL_RATE`` posts per address per hour for ``scope`` (the cache counts)."""
-    address = request.META.get("REMOTE_ADDR", "")
-    key = f"portal:{scope}:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS)
-        count = 1
-    return count <= conf.reply_rate()
+    """At most ``FD_PORTAL_RATE`` posts per address per hour for ``scope``."""
+    return ratelimit.allow(request, scope=f"portal:{scope}", limit=conf.reply_rate(), window=WINDOW_SECONDS)
 
 
 def _refused(request, error: DomainError):
