@@ -16,7 +16,10 @@ from django.utils import translation
 
 from fulfillment.actors import Actor
 from inquiries import services
+from portal import services as portal
+from portal.enums import LinkPurpose
 from tests.factories import CustomerFactory, OrderFactory
+from tests.helpcenter.factories import make_article
 from tests.inquiries.factories import InquiryFactory
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -44,8 +47,21 @@ STAFF_PAGES = [
     "/escalation/coaching/",
     "/notifications/",
     "/operations/",
+    "/help/staff/articles/",
+    "/help/staff/articles/new/",
+    "/help/staff/articles/{article}/",
+    "/help/staff/reports/",
+    "/help/staff/from-inquiry/{inquiry}/",
 ]
 PUBLIC_PAGES = ["/accounts/login/", "/contact/"]
+#: The help center's language is in its address; the customer's pages speak the customer's.
+HELP_PAGES = [
+    "/help/{lang}/",
+    "/help/{lang}/search/?q=refund",
+    "/help/{lang}/category/billing/",
+    "/help/{lang}/a/{slug}/",
+    "/help/{lang}/contact/",
+]
 
 
 @pytest.fixture
@@ -56,7 +72,8 @@ def world(supervisor):
     actor = Actor.for_user(supervisor)
     services.reply_send(actor=actor, inquiry=inquiry, body="We are looking into it.")
     services.inquiry_set_status(actor=actor, inquiry=inquiry, status="resolved")  # a follow-up call too
-    return {"order": order.number, "customer": customer.pk, "inquiry": inquiry.pk}
+    article = make_article(title="How refunds work", slug="how-refunds-work")
+    return {"order": order.number, "customer": customer.pk, "inquiry": inquiry.pk, "article": article.pk}
 
 
 def _translated(language: str, text: str) -> str:
@@ -90,3 +107,26 @@ def test_every_public_page_renders_in_the_visitors_language(db, language):
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     for url in PUBLIC_PAGES:
         _check(client.get(url), language, url, "Send" if url == "/contact/" else "Log in")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_help_center_page_renders_in_its_language(world, language):
+    client = Client()
+    for page in HELP_PAGES:
+        url = page.format(lang=language, slug="how-refunds-work")  # an English article: the fallback
+        _check(client.get(url), language, url, "Search the help center")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_customers_status_and_survey_pages_render_in_the_customers_language(world, language):
+    from inquiries.models import Inquiry
+
+    inquiry = Inquiry.objects.select_related("customer").get(pk=world["inquiry"])
+    inquiry.customer.preferred_language = language
+    inquiry.customer.save(update_fields=["preferred_language"])
+    system = Actor.system("tests")
+    _link, status = portal.link_issue(actor=system, inquiry=inquiry)
+    _link, survey = portal.link_issue(actor=system, inquiry=inquiry, purpose=LinkPurpose.SURVEY, cycle=0)
+    client = Client()
+    for url, word in ((f"/c/{status}/", "Conversation"), (f"/c/{survey}/rate/5/", "How did we do?")):
+        _check(client.get(url), language, url, word)
