@@ -79,3 +79,18 @@ def test_a_second_run_adds_nothing(demo):
     counts = (Inquiry.objects.count(), FollowUpCall.objects.count(), Job.objects.count())
     call_command("seed_demo_scheduled")
     assert (Inquiry.objects.count(), FollowUpCall.objects.count(), Job.objects.count()) == counts
+
+
+def test_the_demo_templates_exist_in_every_language_and_a_reply_picks_the_customers(demo):
+    from django.conf import settings
+
+    from inquiries.models import ResponseTemplate
+    from inquiries.services.compose import template_for
+
+    names = set(ResponseTemplate.objects.filter(language="en").values_list("name", flat=True))
+    for code, _name in settings.LANGUAGES:
+        assert names <= set(ResponseTemplate.objects.filter(language=code).values_list("name", flat=True)), code
+    english = ResponseTemplate.objects.get(name="Refund confirmation", language="en")
+    assert template_for(english.pk, "hi").language == "hi"
+    assert "{order_number}" in template_for(english.pk, "ta").body
+    assert template_for(english.pk, "de").language == "en"  # no German: English

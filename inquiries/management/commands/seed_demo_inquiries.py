@@ -54,6 +54,51 @@ TEMPLATES = [
     ),
 ]
 
+#: The same templates in the customers' other languages (the reply form offers a customer's own
+#: language first, English as the fallback); written for the desk's voice, not word for word.
+TRANSLATED_TEMPLATES: dict[str, dict[str, str]] = {
+    "Order on its way": {
+        "ta": "ஆர்டர் {order_number} பற்றிக் கேட்டதற்கு நன்றி. அது உங்களை நோக்கி வந்துகொண்டிருக்கிறது; "
+        "உங்களிடம் சேரும் வரை நாங்கள் அதைக் கவனித்துக்கொள்வோம். இந்த உரையாடலுக்கான உங்கள் குறிப்பு எண் {reference}.",
+        "fil": "Salamat po sa pagtatanong tungkol sa order {order_number}. Papunta na po ito sa inyo, at "
+        "babantayan namin ito hanggang sa matanggap ninyo. Ang reference ninyo para sa usapang ito ay {reference}.",
+        "bn": "অর্ডার {order_number} সম্পর্কে জানতে চাওয়ার জন্য ধন্যবাদ। অর্ডারটি আপনার কাছে আসার পথে আছে, "
+        "আর আপনার হাতে না পৌঁছানো পর্যন্ত আমরা এটির খোঁজ রাখব। এই কথোপকথনের জন্য আপনার রেফারেন্স নম্বর {reference}।",
+        "hi": "ऑर्डर {order_number} के बारे में पूछने के लिए धन्यवाद। आपका ऑर्डर रास्ते में है, और जब तक यह आप "
+        "तक नहीं पहुँच जाता, हम इस पर नज़र रखेंगे। इस बातचीत के लिए आपका रेफ़रेंस नंबर {reference} है।",
+    },
+    "Delivery delay apology": {
+        "ta": "ஆர்டர் {order_number} இன்னும் உங்களை வந்தடையாததற்கு வருந்துகிறோம். இன்றே இதைப் பார்க்குமாறு "
+        "எங்கள் ஷிப்பிங் குழுவிடம் கேட்டுள்ளோம்; அவர்கள் கண்டறிவதை நாளைக்குள் உங்களுக்குத் தெரிவிப்போம்.",
+        "fil": "Paumanhin po at hindi pa dumarating sa inyo ang order {order_number}. Hiniling na namin sa aming "
+        "shipping team na tingnan ito ngayong araw, at babalitaan namin kayo bukas tungkol sa kanilang nalaman.",
+        "bn": "দুঃখিত, অর্ডার {order_number} এখনও আপনার কাছে পৌঁছায়নি। আমরা আজই আমাদের শিপিং টিমকে বিষয়টি "
+        "দেখতে বলেছি, এবং তারা কী জানতে পারল তা কালকের মধ্যে আপনাকে জানাব।",
+        "hi": "हमें खेद है कि ऑर्डर {order_number} अभी तक आप तक नहीं पहुँचा है। हमने अपनी शिपिंग टीम से आज ही "
+        "इसकी जाँच करने को कहा है, और कल तक हम आपको बताएँगे कि उन्हें क्या पता चला।",
+    },
+    "Refund confirmation": {
+        "ta": "ஆர்டர் {order_number}-க்கான உங்கள் ரீஃபண்டை ஏற்பாடு செய்துள்ளோம். இது வழக்கமாக ஐந்து வேலை "
+        "நாட்களுக்குள் உங்கள் கணக்கு அறிக்கையில் தெரியும்.",
+        "fil": "Naiayos na po namin ang inyong refund para sa order {order_number}. Karaniwan itong lumalabas sa "
+        "inyong statement sa loob ng limang araw na may pasok.",
+        "bn": "অর্ডার {order_number}-এর জন্য আপনার রিফান্ডের ব্যবস্থা করা হয়েছে। সাধারণত পাঁচ কর্মদিবসের মধ্যে "
+        "এটি আপনার স্টেটমেন্টে দেখা যায়।",
+        "hi": "ऑर्डर {order_number} के लिए आपका रिफ़ंड कर दिया गया है। यह आम तौर पर पाँच कार्यदिवसों के भीतर "
+        "आपके स्टेटमेंट में दिखाई देता है।",
+    },
+    "Need more details": {
+        "ta": "உங்களுக்கு விரைவாக உதவ, ஆர்டர் எண்ணைத் தெரிவிக்க முடியுமா? ஏதேனும் பொருள் சேதமடைந்து "
+        "வந்திருந்தால், இந்தச் செய்திக்குப் பதிலாக அதன் புகைப்படத்தை அனுப்புங்கள்.",
+        "fil": "Para po mabilis namin kayong matulungan, maaari po bang ibigay ninyo ang order number? Kung may "
+        "dumating na sira, pakipadala po ang litrato nito bilang reply sa mensaheng ito.",
+        "bn": "আপনাকে দ্রুত সাহায্য করার জন্য, অনুগ্রহ করে অর্ডার নম্বরটি জানাবেন? কোনো জিনিস ভাঙা অবস্থায় "
+        "পৌঁছালে, এই মেসেজের উত্তরে তার একটি ছবি পাঠান।",
+        "hi": "आपकी जल्दी मदद करने के लिए, क्या आप हमें ऑर्डर नंबर बता सकते हैं? अगर कोई सामान टूटा हुआ "
+        "पहुँचा है, तो कृपया इस मैसेज के जवाब में उसकी एक फ़ोटो भेज दें।",
+    },
+}
+
 STORIES = [
     # subject, channel, category, priority, customer's words, status, assign to
     (
@@ -222,10 +267,11 @@ class Command(BaseCommand):
             raise CommandError("Run seed_demo first: it creates the demo staff and customers.")
         made_templates = 0
         for name, category, body in TEMPLATES:
-            _row, created = ResponseTemplate.objects.get_or_create(
-                name=name, language="en", defaults={"category": category, "body": body}
-            )
-            made_templates += created
+            for language, text in {"en": body, **TRANSLATED_TEMPLATES[name]}.items():
+                _row, created = ResponseTemplate.objects.get_or_create(
+                    name=name, language=language, defaults={"category": category, "body": text}
+                )
+                made_templates += created
         if Inquiry.objects.filter(tags__name="demo").exists():
             self.stdout.write("Demo inquiries already there: nothing added.")
             return
