@@ -34,6 +34,7 @@ run: install messages
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_inquiries
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_escalations
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_scheduled
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo_help
 	DJANGO_DEBUG=1 $(PY) scripts/run_local.py
 
 ## make test: install test tools and run the whole suite (lint, migrations, deploy check, pytest)
