@@ -86,6 +86,11 @@ def delay_for(*, category: str, priority: int) -> FollowUpDelay | None:
 # --- jobs ------------------------------------------------------------------------------------
 
 
+def _person(user) -> str:
+    """How the timeline names a caller: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 def _job_keys(call: FollowUpCall) -> list[str]:
     """The due and window jobs of the call's current attempt (a retry gets fresh keys)."""
     return [f"follow-up:{call.pk}:{call.attempts}:due", f"follow-up:{call.pk}:{call.attempts}:window"]
@@ -141,7 +146,7 @@ def _schedule(inquiry: Inquiry, actor: Actor) -> FollowUpCall | None:
         actor,
         EventType.FOLLOW_UP_SCHEDULED,
         call=call,
-        caller=call.assignee.get_username() if call.assignee_id else "",
+        caller=_person(call.assignee) if call.assignee_id else "",
         window_ends_at=call.window_ends_at.isoformat(),
     )
     _schedule_jobs(call)
@@ -274,7 +279,7 @@ def follow_up_reassign(*, actor: Actor, call: FollowUpCall | int, assignee) -> F
             return call
         call.assignee, call.updated_at = user, clock.now()
         call.save(update_fields=["assignee", "updated_at"])
-        events.follow_up(inquiry, actor, EventType.FOLLOW_UP_SCHEDULED, call=call, caller=user.get_username())
+        events.follow_up(inquiry, actor, EventType.FOLLOW_UP_SCHEDULED, call=call, caller=_person(user))
         if call.state == FollowUpState.DUE:
             transaction.on_commit(lambda: tell_caller(call, inquiry))
     return call
@@ -354,7 +359,7 @@ def follow_up_by_senior(*, actor: Actor, inquiry: Inquiry | int, cycle: int, rea
             actor,
             EventType.FOLLOW_UP_SCHEDULED,
             call=call,
-            caller=senior.get_username(),
+            caller=_person(senior),
             window_ends_at=call.window_ends_at.isoformat(),
             reason=reason,
         )

@@ -97,3 +97,17 @@ def login(page, live_server, user, password: str = PASSWORD) -> None:
 def wait_for_htmx(page) -> None:
     """Until htmx has loaded and no boosted request is in flight."""
     page.wait_for_function("() => window.htmx && !document.querySelector('.htmx-request')")
+
+
+def resolve_inquiry(page, *, reason: str) -> None:
+    """On an inquiry page: resolve it through the status form, and wait until the page says so."""
+    from playwright.sync_api import expect
+
+    status = page.locator("#action-status")
+    wait_for_htmx(page)
+    status.locator("summary").click()
+    status.get_by_label("New status").select_option("resolved")
+    status.get_by_label("Reason").fill(reason)
+    status.get_by_role("button", name="Change status").click()
+    expect(page.locator("ul.messages")).to_contain_text("Status changed.")
+    expect(page.locator("h1 + .sub .badge").first).to_have_text("Resolved")

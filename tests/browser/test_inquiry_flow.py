@@ -23,7 +23,7 @@ from orders.models import Order
 from tests.factories import CustomerFactory, OrderFactory, UserFactory
 from tests.inquiries.factories import ResponseTemplateFactory
 
-from .conftest import login, screenshot, wait_for_htmx
+from .conftest import login, resolve_inquiry, screenshot, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -150,14 +150,7 @@ def test_rep_works_a_phone_inquiry_from_call_to_resolution(live_server, page):
     expect(page.locator("#plan-h")).to_contain_text("2/2")
 
     # --- resolve --------------------------------------------------------------------------------------
-    status = page.locator("#action-status")
-    wait_for_htmx(page)
-    status.locator("summary").click()
-    status.get_by_label("New status").select_option(InquiryStatus.RESOLVED)
-    status.get_by_label("Reason").fill("Replacement accepted and on its way")
-    status.get_by_role("button", name="Change status").click()
-    expect(flash).to_contain_text("Status changed.")
-    expect(page.locator("h1 + .sub .badge").first).to_have_text("Resolved")
+    resolve_inquiry(page, reason="Replacement accepted and on its way")
 
     # --- what the page shows ----------------------------------------------------------------------------
     timeline = page.locator("ol.timeline > li")

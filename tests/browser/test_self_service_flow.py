@@ -34,7 +34,7 @@ from tests.factories import UserFactory
 from tests.helpcenter.factories import make_article
 from tests.inquiries.mailkit import LoopbackController, SmtpSink
 
-from .conftest import TIMEOUT_MS, login, screenshot, wait_for_htmx
+from .conftest import TIMEOUT_MS, login, resolve_inquiry, screenshot, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -193,14 +193,7 @@ def test_a_tamil_customer_finds_help_writes_in_replies_and_rates(live_server, pa
     expect(flash).to_contain_text("Reply sent.")
     expect(timeline.locator(".msg.outbound").filter(has_text=REP_REPLY)).to_have_count(1)
 
-    status = desk.locator("#action-status")
-    wait_for_htmx(desk)
-    status.locator("summary").click()
-    status.get_by_label("New status").select_option(InquiryStatus.RESOLVED)
-    status.get_by_label("Reason").fill("Courier confirmed delivery for tomorrow")
-    status.get_by_role("button", name="Change status").click()
-    expect(flash).to_contain_text("Status changed.")
-    expect(desk.locator("h1 + .sub .badge").first).to_have_text("Resolved")
+    resolve_inquiry(desk, reason="Courier confirmed delivery for tomorrow")
     screenshot(desk, "self_service_5_rep_resolved")
 
     reply_mail = [m for m in _mails(smtp) if REP_REPLY in _text(m)]

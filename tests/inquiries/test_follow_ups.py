@@ -120,7 +120,7 @@ def test_resolving_schedules_a_call_for_the_assignee_with_its_jobs(db, rep):
     assert jobs[followups.DUE_KIND].key == f"follow-up:{call.pk}:0:due"
     assert jobs[followups.DUE_KIND].ref == f"inquiry:{inquiry.pk}"
     event = InquiryEvent.objects.get(inquiry=inquiry, type=EventType.FOLLOW_UP_SCHEDULED)
-    assert event.details["caller"] == rep.username and event.actor_user == rep
+    assert event.details["caller"] == rep.get_full_name() and event.actor_user == rep
 
 
 def test_the_resolver_calls_when_nobody_is_assigned(db, senior):

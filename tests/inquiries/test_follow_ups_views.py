@@ -308,6 +308,6 @@ def test_the_timeline_says_what_happened_to_the_call(rep):
     client = _client(rep)
     assert _post(client, call, outcome="no_answer").status_code == 302
     page = client.get(f"/inquiries/{call.inquiry_id}/").content.decode()
-    assert "Follow-up call scheduled" in page and f"caller {rep.username}" in page
+    assert "Follow-up call scheduled" in page and f"caller {rep.get_full_name()}" in page
     assert "Follow-up call due" in page
     assert "No answer → Scheduled" in page

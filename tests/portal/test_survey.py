@@ -112,7 +112,7 @@ def test_a_low_rating_gives_the_follow_up_call_to_a_senior_due_now(db, rep, seni
     call.refresh_from_db()
     assert call.assignee == senior and call.state == FollowUpState.DUE and call.due_at <= clock.now()
     event = inquiry.events.filter(type=EventType.FOLLOW_UP_SCHEDULED).order_by("-pk").first()
-    assert event.details["caller"] == senior.username and "2 of 5" in event.details["reason"]
+    assert event.details["caller"] == senior.get_full_name() and "2 of 5" in event.details["reason"]
 
 
 def test_a_low_rating_after_the_call_was_logged_opens_it_again_for_a_senior(db, rep, senior, system):
