@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "escalation",
     "portal",
     "helpcenter",
+    "reports",
 ]
 
 MIDDLEWARE = [
