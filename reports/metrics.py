@@ -15,7 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Case, Count, IntegerField, Q, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
@@ -23,9 +38,11 @@ from escalation import metrics as escalation_metrics
 from escalation.models import Escalation
 from fulfillment import clock
 from fulfillment.tiers import Tier
-from inquiries.enums import ACTIVE, FollowUpState, InquiryStatus, MessageKind
-from inquiries.models import FollowUpCall, Inquiry
+from inquiries.enums import ACTIVE, Category, FollowUpState, InquiryStatus, MessageKind
+from inquiries.models import FollowUpCall, Inquiry, InquiryOrder
 from inquiries.targets.models import TargetKind, TargetRecord
+from orders.enums import Department
+from orders.models import Handoff, Order
 from portal.selectors import ratings
 
 
@@ -357,4 +374,118 @@ def follow_ups(filters: Filters) -> Table:
         columns=[str(_("Day")), str(_("Due")), str(_("Done")), str(_("Missed"))],
         rows=[(day, *by_day.get(day, (0, 0, 0))) for day in _days(filters)],
         chart="line",
+    )
+
+
+def _orders(rows, filters: Filters, field: str = "pk"):
+    """``rows`` (orders, or rows with an order ``field``) narrowed to those linked to an inquiry
+    that matches the tier, category and channel filters — when any is set."""
+    if not (filters.tier or filters.category or filters.channel):
+        return rows
+    linked = _narrow(InquiryOrder.objects.filter(order=OuterRef(field)), filters, "inquiry__")
+    return rows.filter(Exists(linked))
+
+
+@metric("expedites", _("Expedited orders on time and late"))
+def expedites(filters: Filters) -> Table:
+    """Expedited orders (``expedite``) with a promised date: shipped in the range (their first
+    shipment's ``shipped_at``) on time (local date ≤ ``ship_by``) or late; delivered in the range
+    (their last delivery's ``delivered_at``) on time (≤ ``deliver_by``) or late. One query."""
+    zone = _zone()
+    start, end = _bounds(filters)
+    rows = _orders(Order.objects.filter(expedite=True), filters).annotate(
+        shipped=Min("shipments__shipped_at"), delivered=Max("shipments__delivered_at")
+    )
+    shipped = Q(ship_by__isnull=False, shipped__gte=start, shipped__lt=end)
+    delivered = Q(deliver_by__isnull=False, delivered__gte=start, delivered__lt=end)
+    totals = rows.annotate(
+        shipped_day=TruncDate("shipped", tzinfo=zone), delivered_day=TruncDate("delivered", tzinfo=zone)
+    ).aggregate(
+        shipped_on_time=Count("id", filter=shipped & Q(shipped_day__lte=F("ship_by"))),
+        shipped_late=Count("id", filter=shipped & Q(shipped_day__gt=F("ship_by"))),
+        delivered_on_time=Count("id", filter=delivered & Q(delivered_day__lte=F("deliver_by"))),
+        delivered_late=Count("id", filter=delivered & Q(delivered_day__gt=F("deliver_by"))),
+    )
+    table_rows = [
+        (str(label), totals[f"{key}_on_time"], totals[f"{key}_late"])
+        for key, label in (("shipped", _("Shipped")), ("delivered", _("Delivered")))
+        if totals[f"{key}_on_time"] or totals[f"{key}_late"]
+    ]
+    return Table(
+        key="expedites",
+        title=str(_("Expedited orders on time and late")),
+        columns=["", str(_("On time")), str(_("Late"))],
+        rows=table_rows,
+        chart="stacked",
+    )
+
+
+HOT_SPOT_PRODUCTS = 10
+
+
+@metric("hot_spots", _("Hot spots: categories, products and departments"))
+def hot_spots(filters: Filters) -> Table:
+    """Three groups of rows, each most first: inquiries opened in the range per category; per
+    product (sku of the linked orders' lines; an inquiry counts once per sku; the top 10); and
+    hand-offs created in the range per department (of orders linked to a matching inquiry when
+    a filter is set). Three queries."""
+    opened = inquiries(filters).filter(_in_range("created_at", filters))
+    categories = opened.values_list("category").annotate(n=Count("id")).order_by("-n", "category")
+    products = (
+        opened.filter(orders__lines__sku__isnull=False)
+        .values_list("orders__lines__sku")
+        .annotate(n=Count("id", distinct=True))
+        .order_by("-n", "orders__lines__sku")[:HOT_SPOT_PRODUCTS]
+    )
+    departments = (
+        _orders(Handoff.objects.filter(_in_range("created_at", filters)), filters, "order_id")
+        .values_list("department")
+        .annotate(n=Count("id"))
+        .order_by("-n", "department")
+    )
+    rows = [
+        *((str(_("Category: %(name)s") % {"name": Category(c).label}), n) for c, n in categories),
+        *((str(_("Product: %(name)s") % {"name": sku}), n) for sku, n in products),
+        *((str(_("Department: %(name)s") % {"name": Department(d).label}), n) for d, n in departments),
+    ]
+    return Table(
+        key="hot_spots",
+        title=str(_("Hot spots: categories, products and departments")),
+        columns=[str(_("Hot spot")), str(_("Count"))],
+        rows=rows,
+        notes=str(_("Categories and products count inquiries opened; departments count hand-offs created.")),
+    )
+
+
+@metric("reps", _("Load and handling time per rep"))
+def reps(filters: Filters) -> Table:
+    """Per assignee: inquiries resolved in the range while assigned to them (``resolved_at``),
+    inquiries open and assigned to them now, and the average handling hours (opened → resolved)
+    of the resolved ones. People with neither are left out. One query."""
+    resolved = _in_range("resolved_at", filters)
+    handling = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+    counts = (
+        inquiries(filters)
+        .filter(assignee__isnull=False)
+        .filter(resolved | Q(status__in=ACTIVE))
+        .values("assignee", "assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(
+            handled=Count("id", filter=resolved),
+            open=Count("id", filter=Q(status__in=ACTIVE)),
+            average=Avg(handling, filter=resolved),
+        )
+        .order_by("assignee__username")
+    )
+    rows = []
+    for row in counts:
+        name = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip() or row["assignee__username"]
+        average = row["average"]
+        hours = round(average.total_seconds() / 3600, 1) if average is not None else None
+        rows.append((name, row["handled"], row["open"], hours))
+    return Table(
+        key="reps",
+        title=str(_("Load and handling time per rep")),
+        columns=[str(_("Rep")), str(_("Resolved")), str(_("Open now")), str(_("Average handling hours"))],
+        rows=rows,
+        units={str(_("Average handling hours")): "h"},
     )
