@@ -4,9 +4,11 @@ on the chart, and the page shows the same numbers as a table beside it. No JavaS
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -33,6 +35,8 @@ def _number(value) -> float:
 
 
 def _label(value) -> str:
+    if isinstance(value, dt.date):
+        return date_format(value, "M j")
     if value is None:
         return "–"
     if isinstance(value, (float, Decimal)):
@@ -58,8 +62,12 @@ def _nice_step(peak: float, *, whole: bool) -> float:
 def render(table: Table, *, chart_id: str | None = None) -> SafeString:
     """The table as an SVG chart (its kind from ``table.chart``)."""
     chart_id = escape(chart_id or f"chart-{table.key}")
-    series = table.columns[1:]
-    rows = table.rows
+    # One scale per chart: the series in the first series' unit; the others are in the table only.
+    unit = table.units.get(table.columns[1], "") if len(table.columns) > 1 else ""
+    keep = [i for i, name in enumerate(table.columns[1:], 1) if table.units.get(name, "") == unit]
+    left_out = [name for i, name in enumerate(table.columns[1:], 1) if i not in keep]
+    series = [table.columns[i] for i in keep]
+    rows = [(row[0], *(row[i] for i in keep)) for row in table.rows]
     kind = table.chart if table.chart in ("bar", "stacked", "line") else "bar"
     title = escape(table.title)
     if rows:
@@ -67,6 +75,8 @@ def render(table: Table, *, chart_id: str | None = None) -> SafeString:
             _("%(kind)s chart of %(series)s by %(by)s, %(n)s rows; the same numbers are in the table.")
             % {"kind": KINDS[kind], "series": ", ".join(series), "by": table.columns[0], "n": len(rows)}
         )
+        if left_out:
+            desc += escape(" " + _("Only in the table: %(columns)s.") % {"columns": ", ".join(left_out)})
     else:
         desc = escape(_("No data for these filters."))
     parts = [
@@ -103,7 +113,8 @@ def render(table: Table, *, chart_id: str | None = None) -> SafeString:
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base_y}" y2="{base_y}"/>')
 
     slot = plot_w / len(rows)
-    label_every = max(1, math.ceil(len(rows) / 14))
+    widest = max(len(_label(row[0])) for row in rows) * 6.5 + 8  # px at the chart's 11px font
+    label_every = max(1, math.ceil(widest / slot))
     for index, row in enumerate(rows):
         cx = LEFT + slot * (index + 0.5)
         if index % label_every == 0:
@@ -153,6 +164,9 @@ def render(table: Table, *, chart_id: str | None = None) -> SafeString:
                 elif kind != "stacked" and bw >= 14:
                     parts.append(_text("value", bx + bw / 2, y_top - 3, raw))
 
+    if left_out:
+        note = _("Only in the table: %(columns)s.") % {"columns": ", ".join(left_out)}
+        parts.append(_text("note", LEFT, HEIGHT - 6, note, "start"))
     if len(series) > 1:
         x = LEFT
         for s, name in enumerate(series):

@@ -278,3 +278,23 @@ def test_the_axis_steps_are_round_and_whole_for_counts():
     assert [f">{n}<" in svg for n in (0, 1, 2, 3, 4)] == [True] * 5 and ">0.75<" not in svg
     svg = charts.render(Table(key="k", title="t", columns=["Day", "rate"], rows=[("Mon", 0.3)], chart="line"))
     assert ">0.1<" in svg and ">0.4<" in svg
+
+
+def test_thirty_days_of_labels_do_not_overlap():
+    rows = [(dt.date(2026, 3, 1) + dt.timedelta(days=i), i) for i in range(30)]
+    svg = charts.render(Table(key="k", title="t", columns=["Day", "n"], rows=rows, chart="line"))
+    assert 2 < svg.count('class="xlabel"') < 30
+    assert "Mar 1<" in svg
+
+
+def test_a_chart_draws_one_unit_and_names_the_columns_left_to_the_table():
+    table = Table(
+        key="k",
+        title="t",
+        columns=["Tier", "Reached", "Rate (%)", "Hours"],
+        rows=[("Rep", 7, 42.5, 3.25)],
+        units={"Rate (%)": "%", "Hours": "h"},
+    )
+    svg = charts.render(table)
+    assert ">7<" in svg and ">42.5<" not in svg and ">3.25<" not in svg
+    assert "Only in the table: Rate (%), Hours." in svg
