@@ -7,6 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fulfillment import clock
 from fulfillment.tiers import Tier
@@ -37,10 +38,17 @@ def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=days - 1), today
 
 
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
 class FilterForm(forms.Form):
     preset = forms.ChoiceField(label=_("Period"), required=False, choices=[("", _("Dates below")), *Preset.CHOICES])
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=pgettext_lazy("date range", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     tier = forms.TypedChoiceField(
         label=_("Tier"), required=False, coerce=int, empty_value=None, choices=[("", _("All tiers")), *Tier.choices]
     )

@@ -52,6 +52,9 @@ STAFF_PAGES = [
     "/help/staff/articles/{article}/",
     "/help/staff/reports/",
     "/help/staff/from-inquiry/{inquiry}/",
+    "/reports/",
+    "/reports/?preset=last_week&category=billing",
+    "/reports/weekly/",
 ]
 PUBLIC_PAGES = ["/accounts/login/", "/contact/"]
 #: The help center's language is in its address; the customer's pages speak the customer's.
