@@ -194,9 +194,12 @@ def _in_range(field: str, start: dt.datetime, end: dt.datetime) -> Q:
     return Q(**{f"{field}__gte": start, f"{field}__lt": end})
 
 
-def _inquiry(prefix: str, *, category=None, channel=None) -> Q:
-    """The inquiry filters, through ``prefix`` (``""`` on Inquiry itself, else ``"inquiry__"``)."""
+def _inquiry(prefix: str, *, category=None, channel=None, team=None) -> Q:
+    """The inquiry filters, through ``prefix`` (``""`` on Inquiry itself, else ``"inquiry__"``);
+    ``team``: the id of the team of the inquiry's assignee."""
     q = Q()
+    if team:
+        q &= Q(**{f"{prefix}assignee__team": team})
     if category:
         q &= Q(**{f"{prefix}category": category})
     if channel:
@@ -280,7 +283,13 @@ def escalation_rate_by_category(
 
 
 def time_at_tier(
-    start: dt.datetime, end: dt.datetime, *, category: str | None = None, channel: str | None = None, tier=None
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    category: str | None = None,
+    channel: str | None = None,
+    tier=None,
+    team: int | None = None,
 ) -> list[TierTime]:
     """Per tier: the periods an inquiry spent at it that ENDED in [start, end), how many, their
     average and (on PostgreSQL) median length in seconds. Open periods are left out: an inquiry
@@ -302,7 +311,7 @@ def time_at_tier(
     before_ended = _in_range("created_at", start, end)
     after_ended = _in_range("closed_at", start, end) & ~Q(outcome=Outcome.ESCALATED_FURTHER)
     rows = Escalation.objects.filter(
-        _inquiry("inquiry__", category=category, channel=channel), before_ended | after_ended
+        _inquiry("inquiry__", category=category, channel=channel, team=team), before_ended | after_ended
     )
     median = has_median()
     aggregates = {}

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from . import (
@@ -7,7 +8,7 @@ from . import (
     admin_webhooks,  # noqa: F401  (webhook subscriptions and the delivery log)
 )
 from .api.auth import api_client_create
-from .models import ApiClient, Heartbeat, IdempotencyRecord, StaffSpecialty, User
+from .models import ApiClient, Heartbeat, IdempotencyRecord, StaffSpecialty, Team, User
 
 
 class SpecialtyInline(admin.TabularInline):
@@ -17,17 +18,48 @@ class SpecialtyInline(admin.TabularInline):
 
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
-    list_display = ("username", "first_name", "last_name", "tier", "language", "is_active", "is_superuser")
-    list_filter = ("tier", "language", "is_active", "is_superuser")
+    list_display = ("username", "first_name", "last_name", "tier", "team", "language", "is_active", "is_superuser")
+    list_filter = ("tier", "team", "language", "is_active", "is_superuser")
+    list_select_related = ("team",)
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("Desk"), {"fields": ("tier", "language")}),
+        (_("Desk"), {"fields": ("tier", "team", "language")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        (_("Desk"), {"fields": ("tier", "language")}),
+        (_("Desk"), {"fields": ("tier", "team", "language")}),
     )
     inlines = [SpecialtyInline]
+
+
+class MemberInline(admin.TabularInline):
+    model = User
+    fk_name = "team"
+    fields = ("username", "first_name", "last_name", "tier")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = _("member")
+    verbose_name_plural = _("members (set a person's team on their staff page)")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "lead", "member_count", "created_at")
+    search_fields = ("name",)
+    autocomplete_fields = ("lead",)
+    inlines = [MemberInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lead").annotate(member_count=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, team) -> int:
+        return team.member_count
 
 
 @admin.register(Heartbeat)

@@ -12,6 +12,32 @@ from .actors import ActorKind
 from .tiers import Specialty, Tier
 
 
+class Team(models.Model):
+    """A group of staff working together under a lead (a site, a shift, a language desk). The
+    reports filter by it: an inquiry belongs to the team of its assignee."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    lead = models.ForeignKey(
+        "User",
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams_led",
+        help_text=_("Usually a supervisor or senior rep."),
+    )
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~models.Q(name=""), name="team_name_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(AbstractUser):
     """A staff member. ``tier`` places them on the ladder; admins are superusers."""
 
@@ -23,6 +49,15 @@ class User(AbstractUser):
         help_text=_("Place on the escalation ladder. Empty for accounts that work no inquiries."),
     )
     language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        help_text=_("The reports count an inquiry for the team of the person it is assigned to."),
+    )
 
     class Meta:
         verbose_name = _("staff user")

@@ -204,6 +204,9 @@ class Order(models.Model):
             models.Index(fields=["status", "-placed_at", "-id"], name="order_status_placed_idx"),
             models.Index(fields=["customer", "-placed_at"], name="order_customer_placed_idx"),
             models.Index(fields=["-placed_at", "-id"], condition=Q(expedite=True), name="order_expedite_idx"),
+            # the reports: expedited orders promised in a date range
+            models.Index(fields=["ship_by"], condition=Q(expedite=True), name="order_expedite_ship_by_idx"),
+            models.Index(fields=["deliver_by"], condition=Q(expedite=True), name="order_expedite_deliver_by_idx"),
             models.Index(fields=["ship_by"], condition=Q(status__in=NOT_SHIPPED), name="order_open_ship_by_idx"),
             models.Index(
                 fields=["deliver_by"], condition=Q(status__in=NOT_DELIVERED), name="order_open_deliver_by_idx"

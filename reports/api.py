@@ -1,5 +1,6 @@
 """/api/v1/metrics/ (the keys and titles) and /api/v1/metrics/<key>/ (one metric's table for the
-filters ``start``, ``end``, ``tier``, ``category``, ``channel``) for BI tools.
+filters ``start``, ``end``, ``tier``, ``category``, ``channel``, ``team``) for BI tools, and
+/api/v1/teams/ (the teams a ``team`` filter names).
 
 The API's usual keys and scopes (``read``) and error shape. Staff sessions follow the browser's
 rule: supervisors every tier, senior reps and specialists their own tier, reps 403.
@@ -7,6 +8,7 @@ rule: supervisors every tier, senior reps and specialists their own tier, reps 4
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.auth import actor_for
+from fulfillment.models import Team
 from orders.api.views import ERRORS
 
 from .forms import FilterForm
@@ -43,6 +46,7 @@ TableOut = inline_serializer(
                 "tier": serializers.IntegerField(allow_null=True),
                 "category": serializers.CharField(),
                 "channel": serializers.CharField(),
+                "team": serializers.IntegerField(allow_null=True),
             },
         ),
     },
@@ -55,6 +59,9 @@ FILTERS = [
     OpenApiParameter("tier", {"type": "integer", "enum": [1, 2, 3, 4]}, description=_("Only this tier.")),
     OpenApiParameter("category", str, description=_("Only this category.")),
     OpenApiParameter("channel", str, description=_("Only this channel.")),
+    OpenApiParameter(
+        "team", int, description=_("Only inquiries assigned to a member of this team (its id, from /api/v1/teams/).")
+    ),
 ]
 KEY = OpenApiParameter(
     "key", {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"}, OpenApiParameter.PATH, description=_("The metric's key.")
@@ -112,6 +119,35 @@ class MetricDetailView(APIView):
                     "tier": filters.tier,
                     "category": filters.category,
                     "channel": filters.channel,
+                    "team": filters.team,
                 },
             }
+        )
+
+
+class TeamOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    lead = serializers.CharField(allow_null=True, help_text=_("The lead's username."))
+    members = serializers.IntegerField(help_text=_("How many staff belong to it."))
+
+
+class TeamListView(APIView):
+    @extend_schema(
+        responses={200: TeamOut(many=True), **ERRORS},
+        description=_("The teams, by name: the values of the metrics' ``team`` filter."),
+    )
+    def get(self, request):
+        _tier(request)
+        teams = Team.objects.annotate(member_count=Count("members")).select_related("lead").order_by("name")
+        return Response(
+            [
+                {
+                    "id": team.pk,
+                    "name": team.name,
+                    "lead": team.lead.username if team.lead else None,
+                    "members": team.member_count,
+                }
+                for team in teams
+            ]
         )

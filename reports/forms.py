@@ -1,4 +1,4 @@
-"""The reports' filter form: a date range (or a preset), tier, category and channel → ``Filters``.
+"""The reports' filter form: a date range (or a preset), tier, category, channel and team → ``Filters``.
 The browser page, the CSV downloads, the weekly report and the API all parse input with it."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fulfillment import clock
+from fulfillment.models import Team
 from fulfillment.tiers import Tier
 from inquiries.enums import Category, Channel
 
@@ -56,6 +57,13 @@ class FilterForm(forms.Form):
         label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
     )
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices])
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        required=False,
+        queryset=Team.objects.order_by("name"),
+        empty_label=_("All teams"),
+        error_messages={"invalid_choice": _("Choose one of the teams.")},
+    )
 
     def __init__(self, data=None, *, locked_tier: int | None = None, **kwargs):
         super().__init__(data, **kwargs)
@@ -92,6 +100,7 @@ class FilterForm(forms.Form):
             tier=data.get("tier") or None,
             category=data.get("category") or "",
             channel=data.get("channel") or "",
+            team=data["team"].pk if data.get("team") else None,
         )
 
 

@@ -37,7 +37,7 @@ def _query(form: FilterForm) -> str:
     """The filters as a query string (for the CSV links and the weekly link)."""
     filters = form.filters()
     params = {"start": filters.start.isoformat(), "end": filters.end.isoformat()}
-    for name in ("category", "channel"):
+    for name in ("category", "channel", "team"):
         if getattr(filters, name):
             params[name] = getattr(filters, name)
     if filters.tier and form.locked_tier is None:
@@ -112,7 +112,7 @@ def weekly(request):
             {"error": _("Give the week as YYYY-Www, for example 2026-W10."), "week": week},
             status=400,
         )
-    data = {key: value for key, value in request.GET.items() if key in ("category", "channel", "tier")}
+    data = {key: value for key, value in request.GET.items() if key in ("category", "channel", "tier", "team")}
     data.update(start=days[0].isoformat(), end=days[1].isoformat())
     form = FilterForm(data, locked_tier=tier)
     if not form.is_valid():
@@ -125,6 +125,7 @@ def weekly(request):
             "form": form,
             "filters": form.filters(),
             "tier_label": Tier(form.filters().tier).label if form.filters().tier else "",
+            "team": form.cleaned_data.get("team"),
             "cards": _cards(form.filters()),
             "week": week,
             "previous": iso_week(monday - dt.timedelta(days=7)),

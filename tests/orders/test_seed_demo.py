@@ -51,6 +51,14 @@ def test_running_it_twice_creates_nothing_the_second_time(settings):
     assert _counts() == first
     assert world() == first_rows  # nothing added, nothing changed
     assert first["users"] == 6
+    teams = {user.username: user.team.name for user in get_user_model().objects.filter(team__isnull=False)}
+    assert teams == {
+        "rep1": "Chennai desk",
+        "specialist1": "Chennai desk",
+        "supervisor1": "Chennai desk",
+        "rep2": "Manila and Dhaka desk",
+        "senior1": "Manila and Dhaka desk",
+    }
     assert first["Customer"] == 3
     assert first["Order"] >= 3
 

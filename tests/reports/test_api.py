@@ -12,10 +12,12 @@ from rest_framework.test import APIClient
 
 from fulfillment import clock
 from fulfillment.api.auth import api_client_create
+from fulfillment.models import Team
 from fulfillment.tiers import Tier
 from inquiries.enums import Category
 from reports.metrics import METRICS, Filters
 from tests.api.conftest import assert_problem, key_client
+from tests.factories import UserFactory
 from tests.inquiries.factories import InquiryFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +95,7 @@ def test_a_metric_is_its_table(ro, frozen, key):
         "tier": None,
         "category": "billing",
         "channel": "",
+        "team": None,
     }
 
 
@@ -110,11 +113,39 @@ def test_the_backlog_by_hand(ro, frozen):
 
 @pytest.mark.parametrize(
     "query",
-    ["start=nope&end=2026-03-01", "start=2026-03-05&end=2026-03-01", "tier=9", "category=x", "start=2026-03-01"],
+    [
+        "start=nope&end=2026-03-01",
+        "start=2026-03-05&end=2026-03-01",
+        "tier=9",
+        "category=x",
+        "start=2026-03-01",
+        "team=424242",
+        "team=x",
+    ],
 )
 def test_bad_filters_are_400_with_field_errors(ro, frozen, query):
     body = assert_problem(ro.get(f"{LIST}backlog/?{query}"), 400)
     assert body["errors"]
+
+
+def test_the_teams_list_names_the_team_filter_values(ro, make_key, frozen):
+    chennai = Team.objects.create(name="Chennai phones")
+    lead = UserFactory(username="meera", tier=Tier.SUPERVISOR, team=chennai)
+    Team.objects.filter(pk=chennai.pk).update(lead=lead)
+    UserFactory(username="priya", tier=Tier.REP, team=chennai)
+    manila = Team.objects.create(name="Manila email")
+    assert ro.get("/api/v1/teams/").json() == [
+        {"id": chennai.pk, "name": "Chennai phones", "lead": "meera", "members": 2},
+        {"id": manila.pk, "name": "Manila email", "lead": None, "members": 0},
+    ]
+    InquiryFactory(tier=Tier.REP, assignee=lead)
+    InquiryFactory(tier=Tier.REP)
+    body = ro.get(f"{LIST}backlog/?team={chennai.pk}").json()
+    assert body["filters"]["team"] == chennai.pk
+    assert body["rows"] == [["Rep", 1, 0, 0, 0]]
+    _client, key = make_key("write")
+    assert_problem(key_client(key).get("/api/v1/teams/"), 403)
+    assert_problem(APIClient().get("/api/v1/teams/"), 401)
 
 
 def test_an_unknown_metric_is_404(ro):

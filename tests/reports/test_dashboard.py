@@ -12,11 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fulfillment import clock
+from fulfillment.models import Team
 from fulfillment.tiers import Tier
 from inquiries.enums import Category, Channel
 from reports import charts
 from reports.forms import FilterForm, parse_week, preset_range
 from reports.metrics import METRICS, Filters, Table
+from tests.factories import UserFactory
 from tests.inquiries.factories import InquiryFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +125,27 @@ def test_the_form_gives_the_filters(frozen):
     form = FilterForm({"preset": "last_week"}, locked_tier=Tier.SPECIALIST)
     assert form.is_valid(), form.errors
     assert form.filters() == Filters(dt.date(2026, 2, 23), dt.date(2026, 3, 1), Tier.SPECIALIST)
+    team = Team.objects.create(name="Chennai phones")
+    form = FilterForm({"preset": "last7", "team": str(team.pk)})
+    assert form.is_valid(), form.errors
+    assert form.filters().team == team.pk
+
+
+def test_the_team_filter_narrows_the_page_its_csv_links_and_the_weekly_report(client, supervisor, frozen):
+    chennai, manila = Team.objects.create(name="Chennai phones"), Team.objects.create(name="Manila <email>")
+    priya = UserFactory(username="priya", tier=Tier.REP, team=chennai)
+    jose = UserFactory(username="jose", tier=Tier.REP, team=manila)
+    inquiries(2, assignee=priya)
+    inquiries(3, assignee=jose)
+    inquiries(4)  # unassigned: in no team
+    client.force_login(supervisor)
+    page = client.get(f"/reports/?preset=last7&team={manila.pk}").content.decode()
+    assert "Manila &lt;email&gt;" in page and "Manila <email>" not in page  # the select, escaped
+    assert f"backlog.csv?start=2026-02-26&amp;end=2026-03-04&amp;team={manila.pk}" in page
+    csv_text = client.get(f"/reports/backlog.csv?start=2026-02-26&end=2026-03-04&team={manila.pk}").content.decode()
+    assert list(csv.reader(io.StringIO(csv_text)))[1:] == [["Rep", "3", "0", "0", "0"]]  # jose's three, new
+    weekly = client.get(f"/reports/weekly/?week=2026-W09&team={chennai.pk}")
+    assert weekly.status_code == 200 and "Chennai phones" in weekly.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -136,6 +159,8 @@ def test_the_form_gives_the_filters(frozen):
         "tier=abc",
         "category=nope",
         "channel=pigeon",
+        "team=999999",
+        "team=abc",
         "preset=forever",
         "start=2026-02-30&end=2026-03-01",
     ],

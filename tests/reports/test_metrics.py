@@ -13,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from escalation import services as escalation_services
 from fulfillment import clock
+from fulfillment.models import Team
 from fulfillment.tiers import Tier
-from inquiries.enums import Category, Channel, FollowUpState, InquiryStatus, MessageKind
-from inquiries.models import FollowUpCall, Inquiry, Message
+from inquiries.enums import Category, Channel, FollowUpState, InquiryStatus
+from inquiries.models import FollowUpCall, Inquiry
+from inquiries.services import work
 from inquiries.targets.models import TargetKind, TargetRecord
 from portal.models import SatisfactionRating
 from reports.metrics import METRICS, Filters
@@ -162,22 +164,60 @@ def test_escalations_without_data_is_empty():
 # --- first contact ----------------------------------------------------------------------------------
 
 
-def replies(row, n):
-    for _ in range(n):
-        Message.objects.create(
-            inquiry=row, kind=MessageKind.OUTBOUND, channel=Channel.EMAIL, body="Done", author_name="Rep"
-        )
-
-
 def test_first_contact_and_reopen_rates():
-    one = put(inquiry(at(1, 9)), status=InquiryStatus.RESOLVED, resolved_at=at(2, 0))  # at the start: in
-    replies(one, 1)
-    two = put(inquiry(at(1, 9)), status=InquiryStatus.RESOLVED, resolved_at=at(2, 10))
-    replies(two, 2)  # two replies: not first contact
-    put(inquiry(at(1, 9)), status=InquiryStatus.RESOLVED, resolved_at=at(2, 11), reopen_count=1)  # reopened
+    # first response and last reply as the services write them (inquiries/services/work.py)
+    put(
+        inquiry(at(1, 9)),
+        status=InquiryStatus.RESOLVED,
+        resolved_at=at(2, 0),  # at the start: in
+        first_response_at=at(1, 10),
+        last_outbound_at=at(1, 10),  # one reply: first contact
+    )
+    put(
+        inquiry(at(1, 9)),
+        status=InquiryStatus.RESOLVED,
+        resolved_at=at(2, 10),
+        first_response_at=at(1, 10),
+        last_outbound_at=at(2, 9),  # a second reply: not first contact
+    )
+    put(
+        inquiry(at(1, 9), channel=Channel.PHONE),
+        status=InquiryStatus.RESOLVED,
+        resolved_at=at(2, 10),
+        first_response_at=at(1, 9, 5),  # answered on the phone, then written to: not first contact
+        last_outbound_at=at(1, 11),
+    )
+    put(
+        inquiry(at(1, 9), channel=Channel.PHONE),
+        status=InquiryStatus.RESOLVED,
+        resolved_at=at(2, 10, 30),
+        first_response_at=at(1, 9, 5),  # resolved on the call: first contact
+    )
+    put(
+        inquiry(at(1, 9)),
+        status=InquiryStatus.RESOLVED,
+        resolved_at=at(2, 11),
+        reopen_count=1,  # reopened: not first contact
+        first_response_at=at(1, 10),
+        last_outbound_at=at(1, 10),
+    )
     put(inquiry(at(1, 9)), status=InquiryStatus.CLOSED, resolved_at=at(2, 12))  # no reply at all: first contact
     put(inquiry(at(1, 9)), status=InquiryStatus.RESOLVED, resolved_at=at(3, 0))  # at the end: out
-    assert compute("first_contact").rows == [("All", 4, 2, 50.0, 1, 25.0)]
+    # 6 resolved: 3 at first contact, 1 reopened
+    assert compute("first_contact").rows == [("All", 6, 3, 50.0, 1, 16.7)]
+
+
+def test_first_contact_counts_a_reply_through_the_service():
+    rep = UserFactory(tier=Tier.REP)
+    row = inquiry(at(1, 9))
+    with clock.frozen(at(1, 10)):
+        row = work.inquiry_claim(actor=rep, inquiry=row)
+        work.reply_send(actor=rep, inquiry=row, body="Your refund is on its way.")
+    put(row, status=InquiryStatus.RESOLVED, resolved_at=at(2, 1))
+    assert compute("first_contact").rows == [("All", 1, 1, 100.0, 0, 0.0)]
+    with clock.frozen(at(1, 11)):
+        work.reply_send(actor=rep, inquiry=row, body="One more thing.")
+    assert compute("first_contact").rows == [("All", 1, 0, 0.0, 0, 0.0)]
 
 
 def test_first_contact_one_inquiry_and_none():
@@ -246,6 +286,42 @@ def test_follow_ups_count_on_the_local_day(settings):
     assert compute("follow_ups").rows == [(dt.date(2026, 3, 2), 1, 1, 0)]
 
 
+# --- the team filter -------------------------------------------------------------------------------
+
+
+def test_the_team_filter_keeps_inquiries_assigned_to_its_members():
+    chennai, manila = Team.objects.create(name="Chennai"), Team.objects.create(name="Manila")
+    priya = UserFactory(username="priya", first_name="Priya", last_name="", tier=Tier.REP, team=chennai)
+    jose = UserFactory(username="jose", first_name="Jose", last_name="", tier=Tier.REP, team=manila)
+    loner = UserFactory(username="loner", tier=Tier.REP)  # in no team
+    ours = put(
+        inquiry(at(1, 9), assignee=priya),
+        status=InquiryStatus.RESOLVED,
+        resolved_at=at(2, 9),
+        first_response_at=at(1, 10),
+        last_outbound_at=at(1, 10),
+    )
+    theirs = put(inquiry(at(1, 9), assignee=jose), status=InquiryStatus.RESOLVED, resolved_at=at(2, 10))
+    inquiry(at(2, 9), assignee=priya)  # open, Chennai's
+    inquiry(at(2, 9), assignee=loner)  # open, no team
+    inquiry(at(2, 9))  # open, unassigned
+    rate(ours, 5, at(2, 11))
+    rate(theirs, 1, at(2, 11))
+    call(ours, at(2, 12), FollowUpState.DONE)
+    call(theirs, at(2, 12), FollowUpState.MISSED)
+    record(ours, TargetKind.FIRST_RESPONSE, at(2, 1), True)
+    record(theirs, TargetKind.FIRST_RESPONSE, at(2, 1), False)
+    team = Filters(DAY.start, DAY.end, team=chennai.pk)
+    assert compute("backlog", team).rows == [("Rep", 1, 0, 0, 0)]
+    assert compute("first_contact", team).rows == [("All", 1, 1, 100.0, 0, 0.0)]
+    assert compute("satisfaction", team).rows == [(1, 0), (2, 0), (3, 0), (4, 0), (5, 1)]
+    assert compute("follow_ups", team).rows == [(DAY.start, 1, 1, 0)]
+    assert compute("targets", team).rows == [(DAY.start, 1, 1, 0, 0)]
+    assert compute("reps", team).rows == [("Priya", 1, 1, 24.0)]  # opened the 1st 09:00, resolved the 2nd 09:00
+    everyone = compute("backlog").rows
+    assert everyone == [("Rep", 3, 0, 0, 0)]
+
+
 # --- query counts -----------------------------------------------------------------------------------
 
 
@@ -262,7 +338,7 @@ def test_query_count_does_not_grow_with_the_data(key):
     def add():
         row = inquiry(at(2, 1), assignee=rep)
         put(row, resolved_at=at(2, 5))
-        replies(row, 1)
+        put(row, first_response_at=at(2, 2), last_outbound_at=at(2, 2))
         rate(row, 4, at(2, 6))
         call(row, at(2, 7), FollowUpState.DONE)
         record(row, TargetKind.FIRST_RESPONSE, at(2, 8), True)

@@ -13,11 +13,12 @@ from django.test.utils import CaptureQueriesContext
 
 from fulfillment import clock
 from fulfillment.actors import Actor
+from fulfillment.models import Team
 from fulfillment.tiers import Tier
 from inquiries.enums import Category, InquiryStatus
 from inquiries.models import Inquiry
 from orders import services as order_services
-from orders.enums import Department, OrderStatus
+from orders.enums import Department
 from orders.models import Order
 from orders.services import LineInput
 from reports.metrics import METRICS, Filters
@@ -45,14 +46,17 @@ def compute(key: str, filters: Filters = DAY):
 # --- expedites --------------------------------------------------------------------------------------
 
 
-def expedited(shipped: dt.datetime, delivered: dt.datetime | None = None, *, ship_by=2, deliver_by=3) -> Order:
-    """An expedited order promised to ship by 2 March and arrive by 3 March (days of March)."""
+def expedited(shipped: dt.datetime | None, delivered: dt.datetime | None = None, *, ship_by=2, deliver_by=3) -> Order:
+    """An expedited order promised to ship by 2 March and arrive by 3 March (days of March),
+    shipped and delivered at the given times (``shipped`` None: not shipped)."""
     with clock.frozen(at(1)):
         order = OrderFactory(
             ship_by=dt.date(2026, 3, ship_by) if ship_by else None,
             deliver_by=dt.date(2026, 3, deliver_by) if deliver_by else None,
         )
     Order.objects.filter(pk=order.pk).update(expedite=True)
+    if shipped is None:
+        return order
     with clock.frozen(shipped):
         order = order_services.order_confirm(actor=SYSTEM, order=order)
         order = order_services.order_start_processing(actor=SYSTEM, order=order)
@@ -65,27 +69,56 @@ def expedited(shipped: dt.datetime, delivered: dt.datetime | None = None, *, shi
     return order
 
 
-def test_expedites_on_time_and_late():
-    expedited(at(2, 0))  # shipped on the ship-by day: on time
-    expedited(at(1, 10), at(2, 9))  # delivered 2 March, promised by 3rd: on time; shipped the 1st: out
-    expedited(at(2, 12), at(2, 23, 59), ship_by=1, deliver_by=1)  # shipped late, delivered late
-    expedited(at(2, 13), ship_by=1)  # shipped late
-    expedited(at(2, 14), ship_by=None)  # no promised date: out
-    expedited(at(3, 0))  # at the end: out
+def test_expedites_promises_kept_and_late():
+    # promised to ship by 2 March (the range)
+    expedited(at(1, 10))  # shipped the day before: on time
+    expedited(at(2, 0))  # shipped on the day: on time
+    expedited(at(3, 0, 30))  # shipped the day after: late
+    expedited(None)  # not shipped, the day has passed (today is 20 March): late
+    cancelled = expedited(None)
+    with clock.frozen(at(1, 12)):
+        order_services.order_cancel(actor=SYSTEM, order=cancelled, reason="Customer changed their mind")  # out
+    expedited(at(2, 5), ship_by=None, deliver_by=None)  # no promised day: out
+    expedited(at(4), ship_by=3, deliver_by=5)  # promised for the 3rd: out
     with clock.frozen(at(1)):
-        OrderFactory(ship_by=dt.date(2026, 3, 1), status=OrderStatus.PLACED)  # not expedited, not shipped
-    assert compute("expedites").rows == [("Shipped", 1, 2), ("Delivered", 1, 1)]
+        OrderFactory(ship_by=dt.date(2026, 3, 2), deliver_by=dt.date(2026, 3, 2))  # not expedited: out
+    # promised to arrive by 2 March (shipped by the 1st: that promise is out of the range)
+    expedited(at(1, 1), at(2, 23, 59), ship_by=1, deliver_by=2)  # delivered on the day: on time
+    expedited(at(1, 1), at(3, 0), ship_by=1, deliver_by=2)  # delivered the next day: late
+    expedited(at(1, 1), ship_by=1, deliver_by=2)  # still on its way: late
+    assert compute("expedites").rows == [
+        ("Shipped by the promised day", 2, 2, 0),
+        ("Delivered by the promised day", 1, 2, 0),
+    ]
+
+
+def test_expedites_not_yet_due_on_and_after_today():
+    with clock.frozen(NOW):
+        today = OrderFactory(ship_by=dt.date(2026, 3, 20), deliver_by=dt.date(2026, 3, 22))
+        tomorrow = OrderFactory(ship_by=dt.date(2026, 3, 21), deliver_by=dt.date(2026, 3, 23))
+        Order.objects.filter(pk__in=[today.pk, tomorrow.pk]).update(expedite=True)
+    week = Filters(start=dt.date(2026, 3, 16), end=dt.date(2026, 3, 22))
+    # ship-by today and tomorrow: not yet due; deliver-by the 22nd: not yet due (the 23rd: out)
+    assert compute("expedites", week).rows == [
+        ("Shipped by the promised day", 0, 0, 2),
+        ("Delivered by the promised day", 0, 0, 1),
+    ]
 
 
 def test_expedites_count_the_local_day(settings):
     settings.TIME_ZONE = "Asia/Kolkata"
     expedited(at(2, 23, 30, KOLKATA))  # the 2nd locally (18:00 UTC): shipped by the 2nd, on time
-    expedited(at(3, 0, 30, KOLKATA), ship_by=3)  # the 3rd locally (19:00 UTC on the 2nd): out of range
-    assert compute("expedites").rows == [("Shipped", 1, 0)]
+    expedited(at(3, 0, 30, KOLKATA))  # the 3rd locally (19:00 UTC on the 2nd): a day late
+    assert compute("expedites").rows == [("Shipped by the promised day", 1, 1, 0)]
 
 
 def test_expedites_without_data_is_empty():
     assert compute("expedites").rows == []
+
+
+def test_expedites_one_order():
+    expedited(at(2, 8))
+    assert compute("expedites").rows == [("Shipped by the promised day", 1, 0, 0)]
 
 
 # --- hot spots --------------------------------------------------------------------------------------
@@ -140,6 +173,27 @@ def test_hot_spots_filtered_by_category_narrow_the_handoffs_too():
     handoff(at(2, 6), mouse, Department.BILLING)
     table = compute("hot_spots", Filters(DAY.start, DAY.end, category=Category.BILLING))
     assert table.rows == [("Category: Billing", 1), ("Product: KB-1", 1), ("Department: Warehouse", 1)]
+
+
+def test_the_team_filter_reaches_orders_through_their_inquiries():
+    chennai = Team.objects.create(name="Chennai")
+    priya = UserFactory(username="priya", tier=Tier.REP, team=chennai)
+    ours, theirs = order_of("KB-1"), order_of("MS-2")
+    opened(at(2, 1), category=Category.BILLING, orders=[ours], assignee=priya)
+    opened(at(2, 2), category=Category.BILLING, orders=[theirs])
+    handoff(at(2, 5), ours, Department.WAREHOUSE)
+    handoff(at(2, 6), theirs, Department.BILLING)
+    Order.objects.filter(pk__in=[ours.pk, theirs.pk]).update(
+        expedite=True, ship_by=dt.date(2026, 3, 2), deliver_by=dt.date(2026, 3, 4)
+    )
+    team = Filters(DAY.start, DAY.end, team=chennai.pk)
+    assert compute("hot_spots", team).rows == [
+        ("Category: Billing", 1),
+        ("Product: KB-1", 1),
+        ("Department: Warehouse", 1),
+    ]
+    assert compute("expedites", team).rows == [("Shipped by the promised day", 0, 1, 0)]  # not shipped: late
+    assert compute("expedites").rows == [("Shipped by the promised day", 0, 2, 0)]
 
 
 def test_hot_spots_count_the_local_day(settings):

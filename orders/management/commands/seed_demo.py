@@ -17,7 +17,7 @@ from django.db import transaction
 
 from fulfillment import clock
 from fulfillment.actors import Actor
-from fulfillment.models import StaffSpecialty
+from fulfillment.models import StaffSpecialty, Team
 from fulfillment.tiers import ContactChannel, Specialty, Tier
 from orders import services
 from orders.enums import Department
@@ -32,6 +32,11 @@ STAFF = [
     ("specialist1", "Karthik", "Murugan", Tier.SPECIALIST, [Specialty.BILLING, Specialty.SHIPPING], "ta"),
     ("supervisor1", "Meera", "Sharma", Tier.SUPERVISOR, [], "hi"),
 ]
+#: Demo teams: name → (lead, members). The reports filter by team.
+TEAMS = {
+    "Chennai desk": ("supervisor1", ["rep1", "specialist1", "supervisor1"]),
+    "Manila and Dhaka desk": ("senior1", ["rep2", "senior1"]),
+}
 FIRST = [
     "Aarav",
     "Maria",
@@ -144,6 +149,9 @@ class Command(BaseCommand):
                 for specialty in specialties:
                     StaffSpecialty.objects.get_or_create(user=user, specialty=specialty)
                 users[username] = user
+            for name, (lead, members) in TEAMS.items():
+                team, _created = Team.objects.get_or_create(name=name, defaults={"lead": users[lead]})
+                User.objects.filter(username__in=members, team__isnull=True).update(team=team)
             admin, created = User.objects.get_or_create(
                 username="admin",
                 defaults={
