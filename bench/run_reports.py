@@ -6,12 +6,18 @@ Run ``bench/generate.py``, ``bench/generate_inquiries.py`` and ``manage.py migra
 for realistic escalation and service-target rows, ``run_escalation.py`` / ``run_targets.py``).
 Target: the dashboard page (/reports/) p95 ≤ 500 ms.
 
+0. ``--fill`` (once): what the generators leave empty and the reports read — follow-up calls
+   (a quarter of the inquiries resolved in the last 120 days: due two days after resolving,
+   a third done, a third missed, the rest still scheduled or due), satisfaction ratings (a fifth
+   of them, scores 1–5) and four bench teams with the bench staff dealt round them. Set-based
+   ``INSERT … SELECT``; refuses to run twice (``--refill`` deletes the bench rows first).
+
 1. **Metrics.** Each metric in ``reports.metrics.METRICS``, called directly, for the last 7 and
-   the last 30 days, without a filter and with ``category=billing``: ``--warmup`` then ``--runs``
-   calls each, p50/p95/max wall time and the time inside ``cursor.execute``; queries counted
+   the last 30 days, without a filter, with ``category=billing`` and with one bench team:
+   ``--warmup`` then ``--runs`` calls each, p50/p95/max wall time and the time inside ``cursor.execute``; queries counted
    with ``CaptureQueriesContext``.
 2. **Page.** ``/reports/?preset=last7`` and ``?preset=last30`` (and each with
-   ``category=billing``) through ``django.test.Client`` as a supervisor, DEBUG off:
+   ``category=billing``, and the team) through ``django.test.Client`` as a supervisor, DEBUG off:
    ``--page-runs`` timed requests each (server time per request).
 3. **EXPLAIN (ANALYZE, BUFFERS)** of the slowest statement of the slowest metric scenario.
 
@@ -40,9 +46,10 @@ from reports.forms import Preset, preset_range
 from reports.metrics import METRICS, Filters
 
 RESULTS = run.RESULTS
+BENCH_TEAMS = ("Bench Chennai", "Bench Manila", "Bench Dhaka", "Bench Delhi")
 TARGET_MS = 500.0
 PRESETS = ((Preset.LAST_7, "7 days"), (Preset.LAST_30, "30 days"))
-CATEGORIES = (("", "no filter"), ("billing", "category=billing"))
+FILTERS = ({}, {"category": "billing"}, {"team": BENCH_TEAMS[0]})  # a team by its name, looked up
 #: Tables the metrics read, with their row counts in the report (an empty one makes its metric fast).
 TABLES = (
     "inquiries_inquiry",
@@ -111,8 +118,8 @@ def measure_metrics(args) -> list[dict]:
     results = []
     for preset, range_label in PRESETS:
         start, end = preset_range(preset, today)
-        for category, filter_label in CATEGORIES:
-            filters = Filters(start=start, end=end, category=category)
+        for params, filter_label in scenarios():
+            filters = Filters(start=start, end=end, **params)
             for key in METRICS:
                 if args.only and key not in args.only:
                     continue
@@ -124,6 +131,82 @@ def measure_metrics(args) -> list[dict]:
                     f"db_p50={r['db_p50']:8.1f} queries={r['queries']} rows={r['rows']}"
                 )
     return results
+
+
+def scenarios():
+    """(filter params, label) — the team's id looked up; no team scenario without the bench teams."""
+    from fulfillment.models import Team
+
+    found = []
+    for params in FILTERS:
+        if "team" in params:
+            team = Team.objects.filter(name=params["team"]).first()
+            if team is None:
+                continue
+            params = {"team": team.pk}
+        label = "&".join(f"{k}={v}" for k, v in params.items()) or "no filter"
+        found.append((params, label))
+    return found
+
+
+def fill(refill: bool) -> dict:
+    """Follow-up calls, ratings and teams for the reports to read (see the module's step 0)."""
+    from django.db import transaction
+
+    from fulfillment.models import Team
+
+    info = {}
+    with transaction.atomic(), connection.cursor() as cur:
+        if refill:
+            cur.execute("DELETE FROM inquiries_followupcall WHERE done_by_name = 'bench' OR notes = 'bench'")
+            cur.execute("DELETE FROM portal_satisfactionrating WHERE comment = 'bench'")
+            get_user_model().objects.filter(team__name__in=BENCH_TEAMS).update(team=None)
+            Team.objects.filter(name__in=BENCH_TEAMS).delete()
+        if Team.objects.filter(name__in=BENCH_TEAMS).exists():
+            sys.exit("the bench rows are there already: --refill to make them again")
+        start = time.perf_counter()
+        cur.execute(
+            """
+            INSERT INTO inquiries_followupcall
+                (inquiry_id, cycle, assignee_id, state, due_at, window_ends_at, attempts, max_attempts,
+                 outcome, notes, created_at, updated_at, done_at, done_by_name)
+            SELECT i.id, i.reopen_count, i.assignee_id,
+                   CASE WHEN i.resolved_at + interval '2 days 4 hours' > now()
+                             THEN CASE WHEN i.resolved_at + interval '2 days' > now() THEN 'scheduled' ELSE 'due' END
+                        WHEN i.id % 3 = 0 THEN 'done' WHEN i.id % 3 = 1 THEN 'missed' ELSE 'done' END,
+                   i.resolved_at + interval '2 days', i.resolved_at + interval '2 days 4 hours',
+                   CASE WHEN i.id % 3 = 1 THEN 3 ELSE 1 END, 3, '', 'bench', i.resolved_at, i.resolved_at,
+                   CASE WHEN i.id % 3 <> 1 AND i.resolved_at + interval '2 days 4 hours' <= now()
+                        THEN i.resolved_at + interval '2 days 1 hour' END,
+                   'bench'
+            FROM inquiries_inquiry i
+            WHERE i.resolved_at >= now() - interval '120 days' AND i.id % 4 = 0
+            ON CONFLICT DO NOTHING
+            """
+        )
+        info["follow_ups"] = cur.rowcount
+        cur.execute(
+            """
+            INSERT INTO portal_satisfactionrating (inquiry_id, cycle, score, comment, created_at)
+            SELECT i.id, i.reopen_count, 1 + (i.id * 7) % 5, 'bench', i.resolved_at + interval '1 day'
+            FROM inquiries_inquiry i
+            WHERE i.resolved_at >= now() - interval '120 days' AND i.id % 5 = 1
+              AND i.resolved_at + interval '1 day' <= now()
+            ON CONFLICT DO NOTHING
+            """
+        )
+        info["ratings"] = cur.rowcount
+        teams = [Team.objects.create(name=name) for name in BENCH_TEAMS]
+        staff = list(get_user_model().objects.filter(username__startswith="benchstaff-").order_by("username"))
+        for n, person in enumerate(staff):
+            person.team = teams[n % len(teams)]
+        get_user_model().objects.bulk_update(staff, ["team"])
+        info["team_members"] = len(staff)
+        info["seconds"] = time.perf_counter() - start
+    with connection.cursor() as cur:
+        cur.execute("VACUUM (ANALYZE) inquiries_followupcall, portal_satisfactionrating, fulfillment_user")
+    log(f"fill: {info}")
+    return info
 
 
 def supervisor():
@@ -138,8 +221,8 @@ def measure_pages(user, args) -> list[dict]:
     client.force_login(user)
     results = []
     for preset, range_label in PRESETS:
-        for category, filter_label in CATEGORIES:
-            url = f"/reports/?preset={preset}" + (f"&category={category}" if category else "")
+        for params, filter_label in scenarios():
+            url = f"/reports/?preset={preset}" + "".join(f"&{k}={v}" for k, v in params.items())
             reset_queries()
             with CaptureQueriesContext(connection) as ctx:
                 response = client.get(url)
@@ -247,8 +330,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated metric keys")
     parser.add_argument("--out", default=str(RESULTS / "reports-latest.md"))
+    parser.add_argument("--fill", action="store_true", help="add follow-up calls, ratings and teams first")
+    parser.add_argument("--refill", action="store_true", help="with --fill: delete the bench rows first")
     args = parser.parse_args()
     args.only = {s.strip() for s in args.only.split(",") if s.strip()}
+    if args.fill:
+        fill(args.refill)
     user = supervisor()
     info = run.machine_info()
     info["tables"] = table_rows()

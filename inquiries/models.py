@@ -153,6 +153,14 @@ class Inquiry(models.Model):
             models.Index(fields=["customer", "-created_at"], name="inquiry_customer_idx"),
             models.Index(fields=["updated_at", "id"], name="inquiry_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="inquiry_created_idx"),
+            # the reports: open inquiries by tier, status and age, filtered by category, channel
+            # and assignee without reading the table (backlog, age, open per rep)
+            models.Index(
+                fields=["tier", "status", "created_at"],
+                include=["category", "channel", "assignee"],
+                condition=Q(status__in=ACTIVE),
+                name="inquiry_open_report_idx",
+            ),
             # the reports: inquiries resolved in a date range (first contact, load per rep)
             models.Index(fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="inquiry_resolved_idx"),
             # scheduled sweeps: service targets at their warning share; customers who heard nothing
