@@ -14,8 +14,8 @@ Target: the dashboard page (/reports/) p95 ≤ 500 ms.
 
 1. **Metrics.** Each metric in ``reports.metrics.METRICS``, called directly, for the last 7 and
    the last 30 days, without a filter, with ``category=billing`` and with one bench team:
-   ``--warmup`` then ``--runs`` calls each, p50/p95/max wall time and the time inside ``cursor.execute``; queries counted
-   with ``CaptureQueriesContext``.
+   ``--warmup`` then ``--runs`` calls each, p50/p95/max wall time and the time inside
+   ``cursor.execute``; queries counted with ``CaptureQueriesContext``.
 2. **Page.** ``/reports/?preset=last7`` and ``?preset=last30`` (and each with
    ``category=billing``, and the team) through ``django.test.Client`` as a supervisor, DEBUG off:
    ``--page-runs`` timed requests each (server time per request).

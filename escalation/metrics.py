@@ -290,6 +290,7 @@ def time_at_tier(
     channel: str | None = None,
     tier=None,
     team: int | None = None,
+    median: bool = True,
 ) -> list[TierTime]:
     """Per tier: the periods an inquiry spent at it that ENDED in [start, end), how many, their
     average and (on PostgreSQL) median length in seconds. Open periods are left out: an inquiry
@@ -305,7 +306,8 @@ def time_at_tier(
 
     An escalation row gives at most one period per tier (``to_tier > from_tier``), so each tier's
     statistics are plain aggregates over one CASE expression, with no subquery. Tiers without a
-    period are left out. One query."""
+    period are left out. One query. ``median=False`` leaves the median out (None): it sorts every
+    period, and the dashboard shows only the average."""
     tier = _check(start, end, category=category, channel=channel, tier=tier)
     tiers = [tier] if tier else Tier.values
     before_ended = _in_range("created_at", start, end)
@@ -313,7 +315,7 @@ def time_at_tier(
     rows = Escalation.objects.filter(
         _inquiry("inquiry__", category=category, channel=channel, team=team), before_ended | after_ended
     )
-    median = has_median()
+    median = median and has_median()
     aggregates = {}
     for t in tiers:
         seconds = Case(

@@ -157,6 +157,28 @@ def test_escalation_rate_and_hours_per_tier():
     assert table.rows == [("Rep", 4, 1, 25.0, 2.0), ("Senior rep", 1, 0, 0.0, None)]
 
 
+def test_escalations_count_each_escalation_and_filter_by_team():
+    chennai = Team.objects.create(name="Chennai")
+    rep = UserFactory(username="rep-t", tier=Tier.REP, team=chennai)
+    senior = UserFactory(username="senior-t", tier=Tier.SENIOR_REP, team=chennai)
+    a = inquiry(at(2, 1), assignee=rep)
+    b = inquiry(at(2, 1))
+    escalate(at(2, 2), rep, a)  # 1 hour at the rep tier
+    with clock.frozen(at(2, 3)):
+        escalation_services.return_with_coaching(actor=senior, inquiry=a, coaching_note="Offer the refund yourself")
+    Inquiry.objects.filter(pk=a.pk).update(assignee=rep)
+    a.refresh_from_db()
+    escalate(at(2, 5), rep, a)  # the same inquiry again: a second escalation to the senior tier
+    Inquiry.objects.filter(pk=a.pk).update(assignee=senior)  # held by a Chennai senior now
+    escalate(at(2, 4), rep, b)  # b is unassigned after: in no team
+    table = compute("escalations")
+    # rep tier: 2 opened, 3 escalations up; senior tier: 3 arrivals; periods at the rep tier: 1 h,
+    # 2 h (a since its return at 03:00) and 3 h (b), and a's hour at the senior tier before the return
+    assert table.rows == [("Rep", 2, 3, 150.0, 2.0), ("Senior rep", 3, 0, 0.0, 1.0)]
+    team = compute("escalations", Filters(DAY.start, DAY.end, team=chennai.pk))
+    assert team.rows == [("Rep", 1, 2, 200.0, 1.5), ("Senior rep", 2, 0, 0.0, 1.0)]
+
+
 def test_escalations_without_data_is_empty():
     assert compute("escalations").rows == []
 
