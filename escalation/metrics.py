@@ -291,6 +291,7 @@ def time_at_tier(
     tier=None,
     team: int | None = None,
     median: bool = True,
+    aggregate=None,
 ) -> list[TierTime]:
     """Per tier: the periods an inquiry spent at it that ENDED in [start, end), how many, their
     average and (on PostgreSQL) median length in seconds. Open periods are left out: an inquiry
@@ -307,7 +308,8 @@ def time_at_tier(
     An escalation row gives at most one period per tier (``to_tier > from_tier``), so each tier's
     statistics are plain aggregates over one CASE expression, with no subquery. Tiers without a
     period are left out. One query. ``median=False`` leaves the median out (None): it sorts every
-    period, and the dashboard shows only the average."""
+    period, and the dashboard shows only the average. ``aggregate(queryset, **aggregates)``
+    runs the query when given (the reports pass their rollups' one)."""
     tier = _check(start, end, category=category, channel=channel, tier=tier)
     tiers = [tier] if tier else Tier.values
     before_ended = _in_range("created_at", start, end)
@@ -327,7 +329,7 @@ def time_at_tier(
         aggregates[f"average_{t}"] = Avg(seconds, output_field=FloatField())
         if median:
             aggregates[f"median_{t}"] = Median(seconds)
-    result = rows.aggregate(**aggregates)
+    result = aggregate(rows, **aggregates) if aggregate else rows.aggregate(**aggregates)
     return [
         TierTime(
             tier=t,

@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {"task": "inquiries.tasks.sweep_reminders", "schedule": 60.0},
     "sweep-surveys": {"task": "portal.tasks.sweep_surveys", "schedule": 60.0},
     "purge-finished-jobs": {"task": "fulfillment.tasks.purge_finished_jobs", "schedule": 3600.0},
+    "refresh-report-rollups": {
+        "task": "reports.tasks.refresh_rollups",
+        "schedule": float(os.environ.get("FD_REPORT_ROLLUP_SECONDS", "600")),
+    },
 }
 
 # --- security -------------------------------------------------------------------
@@ -252,6 +256,10 @@ FD_AT_RISK_DAYS = int(os.environ.get("FD_AT_RISK_DAYS", "1"))
 FD_PAGE_SIZE = 50
 #: Done and cancelled scheduled jobs are deleted this many days after they finished.
 FD_JOB_RETENTION_DAYS = int(os.environ.get("FD_JOB_RETENTION_DAYS", "30"))
+# The dashboard's rollups (docs/reports.md): refreshed every FD_REPORT_ROLLUP_SECONDS by beat,
+# read while younger than FD_REPORT_ROLLUP_MAX_AGE seconds; 0 turns the reading off.
+FD_REPORT_ROLLUP_SECONDS = int(os.environ.get("FD_REPORT_ROLLUP_SECONDS", "600"))
+FD_REPORT_ROLLUP_MAX_AGE = int(os.environ.get("FD_REPORT_ROLLUP_MAX_AGE", str(2 * FD_REPORT_ROLLUP_SECONDS)))
 #: Extra modules that register scheduled-job handlers (comma-separated; the service tests use it).
 FD_JOB_MODULES = [name for name in os.environ.get("FD_JOB_MODULES", "").split(",") if name.strip()]
 

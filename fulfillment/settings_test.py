@@ -11,3 +11,6 @@ from .settings import STORAGES
 DEBUG = False  # behave as production does (error pages, no debug toolbar-ish output)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# The dashboard reads live figures in tests: a test that changes data between two visits must
+# see the change. tests/reports/test_rollups.py turns the rollups on where it tests them.
+FD_REPORT_ROLLUP_MAX_AGE = 0

@@ -40,6 +40,8 @@ from orders.enums import NOT_DELIVERED, NOT_SHIPPED, Department, OrderStatus
 from orders.models import Handoff, Order, Shipment
 from portal.selectors import ratings
 
+from . import rollups
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -140,7 +142,7 @@ def backlog(filters: Filters) -> Table:
     ``tier`` (never null), not ``id``, so the covering index inquiry_open_report_idx answers it
     without reading the table."""
     statuses = [s for s in InquiryStatus if s in ACTIVE]
-    counts = (
+    counts = rollups.rows(
         inquiries(filters)
         .filter(status__in=ACTIVE)
         .values("tier")
@@ -191,7 +193,7 @@ def age(filters: Filters) -> Table:
 def targets(filters: Filters) -> Table:
     """Per local day in the range: the first-response and resolution targets that stopped that
     day (their target records with a target: ``met`` set), and how many were met. One query."""
-    counts = (
+    counts = rollups.rows(
         _narrow(TargetRecord.objects.filter(met__isnull=False), filters, "inquiry__")
         .filter(_in_range("stopped_at", filters), kind__in=[TargetKind.FIRST_RESPONSE, TargetKind.RESOLUTION])
         .annotate(day=TruncDate("stopped_at", tzinfo=_zone()))
@@ -230,17 +232,14 @@ def escalations(filters: Filters) -> Table:
     (escalation.metrics.time_at_tier, without its median). Escalations are counted as events:
     an inquiry escalated to the same tier twice in the range counts twice. Three queries."""
     in_range = _in_range("created_at", filters)
-    moves = (
-        _narrow(Escalation.objects.all(), filters, "inquiry__", tier=False)
-        .filter(in_range)
-        .aggregate(
-            **{f"to_{t}": Count("id", filter=Q(to_tier=t)) for t in Tier.values if t != Tier.REP},
-            **{f"from_{t}": Count("id", filter=Q(from_tier=t)) for t in Tier.values if t != Tier.SUPERVISOR},
-        )
+    moves = rollups.aggregate(
+        _narrow(Escalation.objects.all(), filters, "inquiry__", tier=False).filter(in_range),
+        **{f"to_{t}": Count("id", filter=Q(to_tier=t)) for t in Tier.values if t != Tier.REP},
+        **{f"from_{t}": Count("id", filter=Q(from_tier=t)) for t in Tier.values if t != Tier.SUPERVISOR},
     )
     arrived = {t: moves.get(f"to_{t}", 0) for t in Tier.values}
     left = {t: moves.get(f"from_{t}", 0) for t in Tier.values}
-    arrived[Tier.REP] = _narrow(Inquiry.objects.all(), filters, tier=False).filter(in_range).count()
+    arrived[Tier.REP] = rollups.count(_narrow(Inquiry.objects.all(), filters, tier=False).filter(in_range))
     start, end = _bounds(filters)
     times = {
         row.tier: row.average_seconds
@@ -251,6 +250,7 @@ def escalations(filters: Filters) -> Table:
             channel=filters.channel or None,
             team=filters.team,
             median=False,
+            aggregate=rollups.aggregate,
         )
     }
     tiers = [filters.tier] if filters.tier else Tier.values
@@ -284,14 +284,11 @@ def first_contact(filters: Filters) -> Table:
     reopened at least once; both as a % of resolved. One query over the row's own columns (an
     index on ``resolved_at``); no row without data."""
     single_contact = Q(last_outbound_at__isnull=True) | Q(last_outbound_at__lte=F("first_response_at"))
-    totals = (
-        inquiries(filters)
-        .filter(_in_range("resolved_at", filters))
-        .aggregate(
-            resolved=Count("id"),
-            first=Count("id", filter=Q(reopen_count=0) & single_contact),
-            reopened=Count("id", filter=Q(reopen_count__gt=0)),
-        )
+    totals = rollups.aggregate(
+        inquiries(filters).filter(_in_range("resolved_at", filters)),
+        resolved=Count("id"),
+        first=Count("id", filter=Q(reopen_count=0) & single_contact),
+        reopened=Count("id", filter=Q(reopen_count__gt=0)),
     )
     resolved = totals["resolved"]
     rows = []
@@ -328,8 +325,10 @@ def satisfaction(filters: Filters) -> Table:
     1–5, with the average score in the notes. One query; no rows without a rating."""
     start, end = _bounds(filters)
     scores = range(1, 6)
-    totals = _narrow(ratings(since=start, until=end), filters, "inquiry__").aggregate(
-        average=Avg("score"), **{f"score_{n}": Count("pk", filter=Q(score=n)) for n in scores}
+    totals = rollups.aggregate(
+        _narrow(ratings(since=start, until=end), filters, "inquiry__"),
+        average=Avg("score"),
+        **{f"score_{n}": Count("pk", filter=Q(score=n)) for n in scores},
     )
     average = totals["average"]
     return Table(
@@ -346,7 +345,7 @@ def follow_ups(filters: Filters) -> Table:
     """Per local day in the range: follow-up calls due that day (``due_at``; cancelled ones left
     out), how many of them are done, and how many were missed (their window passed uncalled).
     One query."""
-    counts = (
+    counts = rollups.rows(
         _narrow(FollowUpCall.objects.exclude(state=FollowUpState.CANCELLED), filters, "inquiry__")
         .filter(_in_range("due_at", filters))
         .annotate(day=TruncDate("due_at", tzinfo=_zone()))
@@ -398,7 +397,8 @@ def _last_delivered():
 def _promises(rows, promised: str, done, pending_statuses, today: dt.date) -> dict[str, int]:
     """Of ``rows`` (orders promised by ``promised`` in the range): kept (``done`` on or before
     the promised day), late (done after it, or not done and the day has passed), not yet due."""
-    return rows.annotate(done_day=done).aggregate(
+    return rollups.aggregate(
+        rows.annotate(done_day=done),
         on_time=Count("id", filter=Q(done_day__lte=F(promised))),
         late=Count(
             "id",
@@ -472,9 +472,9 @@ def hot_spots(filters: Filters) -> Table:
         .order_by("-n", "department")
     )
     rows = [
-        *((str(_("Category: %(name)s") % {"name": Category(c).label}), n) for c, n in categories),
-        *((str(_("Product: %(name)s") % {"name": sku}), n) for sku, n in products),
-        *((str(_("Department: %(name)s") % {"name": Department(d).label}), n) for d, n in departments),
+        *((str(_("Category: %(name)s") % {"name": Category(c).label}), n) for c, n in rollups.rows(categories)),
+        *((str(_("Product: %(name)s") % {"name": sku}), n) for sku, n in rollups.rows(products)),
+        *((str(_("Department: %(name)s") % {"name": Department(d).label}), n) for d, n in rollups.rows(departments)),
     ]
     return Table(
         key="hot_spots",
@@ -508,9 +508,9 @@ def reps(filters: Filters) -> Table:
         .order_by()
     )
     people: dict[int, dict] = {}
-    for row in resolved:
+    for row in rollups.rows(resolved):
         people[row["assignee"]] = {**row, "open": 0}
-    for row in open_now:
+    for row in rollups.rows(open_now):
         people.setdefault(row["assignee"], {**row, "handled": 0, "average": None})["open"] = row["open"]
     counts = sorted(people.values(), key=lambda row: row["assignee__username"])
     rows = []

@@ -20,7 +20,7 @@ from fulfillment.errors import PermissionDenied as DomainPermissionDenied
 from fulfillment.tiers import Tier
 from fulfillment.views import staff_required
 
-from . import charts
+from . import charts, rollups
 from .forms import FilterForm, iso_week, parse_week
 from .metrics import METRICS, Filters, Table
 from .permissions import locked_tier
@@ -45,12 +45,15 @@ def _query(form: FilterForm) -> str:
     return urlencode(params)
 
 
-def _cards(filters: Filters) -> list[dict]:
+def _cards(filters: Filters, *, fresh: bool = False) -> tuple[list[dict], dt.datetime | None]:
+    """Every metric's card, read from the rollups (reports/rollups.py) unless ``fresh``; and
+    the time the oldest figure used was computed (None: all computed now)."""
     cards = []
-    for metric in METRICS.values():
-        table = metric.compute(filters)
-        cards.append({"metric": metric, "table": table, "svg": charts.render(table)})
-    return cards
+    with rollups.reading() if not fresh else rollups.refreshing() as oldest:
+        for metric in METRICS.values():
+            table = metric.compute(filters)
+            cards.append({"metric": metric, "table": table, "svg": charts.render(table)})
+    return cards, oldest[0] if oldest else None
 
 
 @staff_required
@@ -58,13 +61,13 @@ def _cards(filters: Filters) -> list[dict]:
 def dashboard(request):
     tier = _locked_tier(request)
     form = FilterForm(request.GET if request.GET else {"preset": "last7"}, locked_tier=tier)
-    cards, query, status = [], "", 400
+    cards, as_of, query, status = [], None, "", 400
     if form.is_valid():
-        cards, query, status = _cards(form.filters()), _query(form), 200
+        (cards, as_of), query, status = _cards(form.filters(), fresh="fresh" in request.GET), _query(form), 200
     return render(
         request,
         "reports/dashboard.html",
-        {"form": form, "cards": cards, "query": query, "week": iso_week(form_week(form))},
+        {"form": form, "cards": cards, "as_of": as_of, "query": query, "week": iso_week(form_week(form))},
         status=status,
     )
 
@@ -118,6 +121,7 @@ def weekly(request):
     if not form.is_valid():
         return render(request, "reports/weekly.html", {"form": form, "week": week}, status=400)
     monday = days[0]
+    cards, as_of = _cards(form.filters(), fresh="fresh" in request.GET)
     return render(
         request,
         "reports/weekly.html",
@@ -126,7 +130,8 @@ def weekly(request):
             "filters": form.filters(),
             "tier_label": Tier(form.filters().tier).label if form.filters().tier else "",
             "team": form.cleaned_data.get("team"),
-            "cards": _cards(form.filters()),
+            "cards": cards,
+            "as_of": as_of,
             "week": week,
             "previous": iso_week(monday - dt.timedelta(days=7)),
             "next": iso_week(monday + dt.timedelta(days=7)),
