@@ -376,12 +376,12 @@ def _orders(rows, filters: Filters, field: str = "pk"):
     return rows.filter(Exists(linked))
 
 
-def _first_shipped(local_day: bool = True):
-    """The order's first shipment's time (or local day)."""
+def _first_shipped():
+    """The local day of the order's first shipment."""
     first = Subquery(
         Shipment.objects.filter(order=OuterRef("pk")).order_by("shipped_at", "id").values("shipped_at")[:1]
     )
-    return TruncDate(first, tzinfo=_zone()) if local_day else first
+    return TruncDate(first, tzinfo=_zone())
 
 
 def _last_delivered():
