@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -7,8 +9,11 @@ from . import (
     admin_ops,  # noqa: F401  (scheduled jobs and the beat schedule page)
     admin_webhooks,  # noqa: F401  (webhook subscriptions and the delivery log)
 )
+from .actors import as_actor
 from .api.auth import api_client_create
 from .models import ApiClient, Heartbeat, IdempotencyRecord, StaffSpecialty, Team, User
+from .permissions import Rule, can
+from .tiers import Tier
 
 
 class SpecialtyInline(admin.TabularInline):
@@ -32,27 +37,46 @@ class StaffUserAdmin(UserAdmin):
     inlines = [SpecialtyInline]
 
 
-class MemberInline(admin.TabularInline):
-    model = User
-    fk_name = "team"
-    fields = ("username", "first_name", "last_name", "tier")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name = _("member")
-    verbose_name_plural = _("members (set a person's team on their staff page)")
+#: Supervisors keep the teams (the reports filter by them); superusers may too.
+MANAGE_TEAMS = Rule("fulfillment.manage_teams", min_tier=Tier.SUPERVISOR, api_scope=None)
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+
+def may_manage_teams(request) -> bool:
+    return request.user.is_superuser or can(as_actor(request.user), MANAGE_TEAMS)
+
+
+def _staff():
+    return User.objects.filter(is_active=True, tier__isnull=False).order_by("username")
+
+
+class TeamForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(
+        label=_("members"),
+        queryset=_staff(),
+        required=False,
+        widget=FilteredSelectMultiple(_("members"), is_stacked=False),
+        help_text=_("A person belongs to one team at most: choosing someone here moves them from their old team."),
+    )
+
+    class Meta:
+        model = Team
+        fields = ("name", "lead", "members")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = _staff()
+        self.fields["members"].queryset = _staff()
+        if self.instance.pk:
+            self.fields["members"].initial = list(self.instance.members.values_list("pk", flat=True))
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Teams, with their members chosen here (the admin's change log records who changed what)."""
+
+    form = TeamForm
     list_display = ("name", "lead", "member_count", "created_at")
     search_fields = ("name",)
-    autocomplete_fields = ("lead",)
-    inlines = [MemberInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("lead").annotate(member_count=Count("members"))
@@ -60,6 +84,28 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, team) -> int:
         return team.member_count
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        chosen = [user.pk for user in form.cleaned_data.get("members", [])]
+        team = form.instance
+        User.objects.filter(team=team).exclude(pk__in=chosen).update(team=None)
+        User.objects.filter(pk__in=chosen).update(team=team)
+
+    def has_module_permission(self, request) -> bool:
+        return may_manage_teams(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return may_manage_teams(request)
+
+    def has_add_permission(self, request) -> bool:
+        return may_manage_teams(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return may_manage_teams(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return may_manage_teams(request)
 
 
 @admin.register(Heartbeat)
