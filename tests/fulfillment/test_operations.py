@@ -407,13 +407,13 @@ def test_an_item_task_failure_is_logged_with_its_ids_and_not_recorded_as_beat(ca
 def test_every_item_task_retries_with_back_off():
     """Beat tasks run again at their next tick; every other task of the desk takes an item id and
     must retry on its own, with back-off, acknowledged late (a killed worker's task is redelivered)."""
-    for module in ("fulfillment.tasks", "inquiries.tasks", "escalation.tasks", "portal.tasks"):
+    for module in ("fulfillment.tasks", "inquiries.tasks", "escalation.tasks", "portal.tasks", "reports.tasks"):
         importlib.import_module(module)  # a worker imports them at start; a test process does not
     beat = ops.beat_tasks()
     ours = [
         t
         for name, t in celery_app.tasks.items()
-        if name.split(".")[0] in {"fulfillment", "orders", "inquiries", "escalation", "portal"}
+        if name.split(".")[0] in {"fulfillment", "orders", "inquiries", "escalation", "portal", "reports"}
     ]
     item_tasks = [t for t in ours if t.name not in beat]
     assert item_tasks, "no item-level tasks found"

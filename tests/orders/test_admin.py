@@ -15,7 +15,7 @@ from escalation.services import auto
 from fulfillment import clock, webhooks
 from fulfillment.actors import Actor
 from fulfillment.api.auth import api_client_create
-from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty
+from fulfillment.models import Heartbeat, IdempotencyRecord, StaffSpecialty, Team
 from inquiries import services as inquiry_services
 from inquiries.models import InboundMail, PolicyRule, ResponseTemplate, ServicePolicy
 from inquiries.services import targets
@@ -41,6 +41,8 @@ def everything(db, admin_user, specialist):
     webhooks.subscription_create(client=shop_front, url="https://shop.example/hooks")  # deliveries: the inquiries below
     IdempotencyRecord.objects.create(owner="client:1", key="k1", fingerprint="f" * 64, status_code=201)
     Group.objects.create(name="Leads")
+    specialist.team = Team.objects.create(name="Chennai desk", lead=specialist)
+    specialist.save(update_fields=["team"])
     InboundMail.objects.create(source="imap", raw=b"Subject: x\r\n\r\ny", size=15, state=InboundMail.State.FAILED)
     inquiry = inquiry_services.inquiry_create(
         actor=Actor.system(), customer=order.customer, subject="Dent", channel="email", body="A", tags=["dent"]
