@@ -38,6 +38,17 @@ def main() -> None:
         page.locator(".page-head .sub a").first.click()
         page.wait_for_selector("#orders-h")
         page.screenshot(path=OUT / "customer.png")
+        supervisor = browser.new_page(viewport={"width": 1440, "height": 1100})
+        supervisor.goto(f"{BASE}/accounts/login/")
+        supervisor.get_by_label("Username").fill("supervisor1")
+        supervisor.get_by_label("Password").fill("desk-demo-2026")
+        supervisor.get_by_role("button", name="Log in").click()
+        supervisor.wait_for_load_state()
+        supervisor.select_option("#ui-language", "en")  # supervisor1 reads Hindi; the README is English
+        supervisor.wait_for_load_state()
+        supervisor.goto(f"{BASE}/reports/?preset=last30")
+        supervisor.wait_for_selector("svg[role=img]")
+        supervisor.screenshot(path=OUT / "reports.png")
         browser.close()
 
 
