@@ -133,6 +133,7 @@ def weekly(request):
             "cards": cards,
             "as_of": as_of,
             "week": week,
+            "keep": urlencode({key: value for key, value in data.items() if key not in ("start", "end") and value}),
             "previous": iso_week(monday - dt.timedelta(days=7)),
             "next": iso_week(monday + dt.timedelta(days=7)),
         },

@@ -146,6 +146,7 @@ def test_the_team_filter_narrows_the_page_its_csv_links_and_the_weekly_report(cl
     assert list(csv.reader(io.StringIO(csv_text)))[1:] == [["Rep", "3", "0", "0", "0"]]  # jose's three, new
     weekly = client.get(f"/reports/weekly/?week=2026-W09&team={chennai.pk}")
     assert weekly.status_code == 200 and "Chennai phones" in weekly.content.decode()
+    assert f'href="?week=2026-W08&amp;team={chennai.pk}" rel="prev"' in weekly.content.decode()  # keeps the team
 
 
 @pytest.mark.parametrize(
