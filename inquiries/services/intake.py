@@ -245,10 +245,12 @@ def call_log(
         if direction == CallDirection.INBOUND:
             inquiry.last_inbound_at = call.created_at
             fields.append("last_inbound_at")
-        if outcome in (CallOutcome.RESOLVED, CallOutcome.INFO_GIVEN, CallOutcome.CALLBACK):
-            # Speaking to the customer answers them: the reply clock stops (targets.ANSWERING_OUTCOMES).
+        if outcome in targets.ANSWERING_OUTCOMES:
+            # Speaking to the customer answers them: the reply clock stops, the silence ends (no
+            # "still working on it" update is due), and a second such call is a second contact.
             inquiry.first_response_at = inquiry.first_response_at or call.created_at
-            fields.append("first_response_at")
+            inquiry.last_outbound_at = call.created_at
+            fields += ["first_response_at", "last_outbound_at"]
         if callback_due_at is not None:
             _promise_callback(inquiry, actor, due_at=callback_due_at, note=callback_note, phone=phone)
             fields.append("next_callback_at")

@@ -18,7 +18,7 @@ from escalation.services import auto
 from fulfillment import clock, scheduling
 from fulfillment.models import Job, JobState, Notification
 from inquiries import services
-from inquiries.enums import EventType, InquiryStatus, UpdateMode
+from inquiries.enums import CallDirection, CallOutcome, EventType, InquiryStatus, UpdateMode
 from inquiries.models import Inquiry, Message, ResponseTemplate, SchedulePolicy
 from inquiries.services import reminders
 
@@ -262,6 +262,23 @@ def test_a_reply_before_the_job_runs_leaves_nothing_to_do(quiet, rep):
         services.reply_send(actor=rep, inquiry=quiet, body="Here is the news.")
     assert run(f"quiet:{quiet.pk}:{int(quiet.created_at.timestamp())}", NOW + 48 * HOUR) == JobState.DONE
     assert notices(rep) == [] and events_of(quiet, EventType.UPDATE_PROPOSED) == []
+
+
+def test_a_call_that_reached_the_customer_ends_the_silence_and_one_that_did_not_does_not(quiet, rep):
+    policy(quiet_hours=48, quiet_update=UpdateMode.REMIND)
+    with clock.frozen(NOW + 40 * HOUR):
+        services.call_log(actor=rep, inquiry=quiet, direction=CallDirection.OUTBOUND, outcome=CallOutcome.NO_ANSWER)
+    sweep(NOW + 48 * HOUR)  # nobody spoke to them: still silent since the opening
+    assert Job.objects.filter(key=f"quiet:{quiet.pk}:{int(quiet.created_at.timestamp())}").exists()
+    with clock.frozen(NOW + 48 * HOUR):  # spoken to before the job ran: nothing to do
+        services.call_log(actor=rep, inquiry=quiet, direction=CallDirection.OUTBOUND, outcome=CallOutcome.INFO_GIVEN)
+    assert run(f"quiet:{quiet.pk}:{int(quiet.created_at.timestamp())}", NOW + 48 * HOUR) == JobState.DONE
+    assert notices(rep) == [] and events_of(quiet, EventType.UPDATE_PROPOSED) == []
+    quiet_jobs = Job.objects.filter(kind="inquiries.quiet_update")
+    sweep(NOW + 95 * HOUR)  # the next silence counts from the call
+    assert quiet_jobs.count() == 1
+    sweep(NOW + 96 * HOUR)
+    assert quiet_jobs.latest("id").key == f"quiet:{quiet.pk}:{int((NOW + 48 * HOUR).timestamp())}"
 
 
 @pytest.mark.parametrize("fields", [{"quiet_hours": 0}, {"quiet_update": UpdateMode.OFF}])

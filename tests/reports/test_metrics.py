@@ -15,9 +15,9 @@ from escalation import services as escalation_services
 from fulfillment import clock
 from fulfillment.models import Team
 from fulfillment.tiers import Tier
-from inquiries.enums import Category, Channel, FollowUpState, InquiryStatus
+from inquiries.enums import CallDirection, CallOutcome, Category, Channel, FollowUpState, InquiryStatus
 from inquiries.models import FollowUpCall, Inquiry
-from inquiries.services import work
+from inquiries.services import intake, work
 from inquiries.targets.models import TargetKind, TargetRecord
 from portal.models import SatisfactionRating
 from reports.metrics import METRICS, Filters
@@ -240,6 +240,27 @@ def test_first_contact_counts_a_reply_through_the_service():
     with clock.frozen(at(1, 11)):
         work.reply_send(actor=rep, inquiry=row, body="One more thing.")
     assert compute("first_contact").rows == [("All", 1, 0, 0.0, 0, 0.0)]
+
+
+def test_first_contact_counts_calls_through_the_service():
+    rep = UserFactory(tier=Tier.REP)
+    row = inquiry(at(1, 9), channel=Channel.PHONE)
+    with clock.frozen(at(1, 9, 1)):
+        row = work.inquiry_claim(actor=rep, inquiry=row)
+        # a call that did not reach the customer is no contact
+        intake.call_log(actor=rep, inquiry=row, direction=CallDirection.OUTBOUND, outcome=CallOutcome.NO_ANSWER)
+    with clock.frozen(at(1, 9, 5)):
+        intake.call_log(actor=rep, inquiry=row, direction=CallDirection.INBOUND, outcome=CallOutcome.INFO_GIVEN)
+    put(row, status=InquiryStatus.RESOLVED, resolved_at=at(2, 1))
+    assert compute("first_contact").rows == [("All", 1, 1, 100.0, 0, 0.0)]
+    with clock.frozen(at(1, 15)):
+        intake.call_log(actor=rep, inquiry=row, direction=CallDirection.OUTBOUND, outcome=CallOutcome.VOICEMAIL)
+    assert compute("first_contact").rows == [("All", 1, 1, 100.0, 0, 0.0)]
+    with clock.frozen(at(1, 16)):  # a second conversation: a second contact
+        intake.call_log(actor=rep, inquiry=row, direction=CallDirection.OUTBOUND, outcome=CallOutcome.RESOLVED)
+    assert compute("first_contact").rows == [("All", 1, 0, 0.0, 0, 0.0)]
+    row.refresh_from_db()
+    assert (row.first_response_at, row.last_outbound_at) == (at(1, 9, 5), at(1, 16))
 
 
 def test_first_contact_one_inquiry_and_none():
