@@ -12,6 +12,7 @@ urlpatterns = [
     path("inquiries/calls-due/", views_followups.calls_due, name="calls_due"),
     path("inquiries/calls-due/count/", views_followups.count, name="calls_due_count"),
     path("inquiries/calls-due/<int:pk>/", views_followups.log, name="follow_up_log"),
+    path("inquiries/calls-due/<int:pk>/give/", views_followups.give, name="follow_up_give"),
     path("inquiries/<int:pk>/", views.detail, name="detail"),
     path("inquiries/<int:pk>/follow-up/", views_followups.panel, name="follow_up_panel"),
     path("inquiries/<int:pk>/claim/", views.claim, name="claim"),

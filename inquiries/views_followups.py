@@ -22,12 +22,14 @@ from fulfillment import clock
 from fulfillment.actors import as_actor
 from fulfillment.errors import DomainError
 from fulfillment.pagination import keyset_page
+from fulfillment.permissions import can, require
 from fulfillment.tiers import Tier
 from fulfillment.views import staff_required
 from orders.views import _status_for  # one mapping of refusals to HTTP codes
 
+from . import permissions as perms
 from .enums import DONE, CallbackState, FollowUpOutcome, FollowUpState
-from .forms import apply_domain_error
+from .forms import apply_domain_error, staff_choices
 from .models import Callback, FollowUpCall
 from .services import followups
 
@@ -50,6 +52,26 @@ class FollowUpLogForm(forms.Form):
 
     def __init__(self, *args, call: FollowUpCall, **kwargs):
         super().__init__(*args, prefix=f"fu{call.pk}", **kwargs)
+
+
+class FollowUpGiveForm(forms.Form):
+    """Give an open or missed call to another caller (senior rep and above). The staff list is
+    read once per page and handed to every row's form, so the page's query count stays flat."""
+
+    assignee = forms.TypedChoiceField(label=gettext_lazy("Give to"), coerce=int)
+
+    def __init__(self, *args, call: FollowUpCall, staff: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, prefix=f"give{call.pk}", **kwargs)
+        self.fields["assignee"].choices = [("", "—"), *staff]
+        if not self.is_bound and call.assignee_id:
+            self.initial["assignee"] = call.assignee_id
+
+
+def _staff(user) -> list[tuple[int, str]] | None:
+    """The people a call may be given to, for a user who may give calls (None otherwise)."""
+    if not can(as_actor(user), perms.ASSIGN):
+        return None
+    return [(u.pk, f"{u.get_full_name() or u.get_username()} · {u.role_label}") for u in staff_choices()]
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -92,10 +114,15 @@ def due_count(user, now: dt.datetime) -> int:
 # --- pages -----------------------------------------------------------------------------------
 
 
-def _rows(calls, user, bound: dict | None = None) -> list[tuple[FollowUpCall, FollowUpLogForm | None]]:
-    """Each call with its outcome form (None when there is nothing to log or this user may not)."""
+Row = tuple[FollowUpCall, FollowUpLogForm | None, FollowUpGiveForm | None]
+
+
+def _rows(calls, user, bound: dict | None = None, given: dict | None = None) -> list[Row]:
+    """Each call with its outcome form (None when there is nothing to log or this user may not)
+    and its "give to" form (None unless the call is open and this user may give calls)."""
     actor = as_actor(user)
-    bound = bound or {}
+    bound, given = bound or {}, given or {}
+    staff = _staff(user) if any(call.state in followups.LOGGABLE for call in calls) else None
 
     def form(call: FollowUpCall) -> FollowUpLogForm | None:
         if call.pk in bound:
@@ -103,10 +130,25 @@ def _rows(calls, user, bound: dict | None = None) -> list[tuple[FollowUpCall, Fo
         loggable = call.state in followups.LOGGABLE and call.inquiry.status in DONE
         return FollowUpLogForm(call=call) if loggable and followups.may_log(actor, call) else None
 
-    return [(call, form(call)) for call in calls]
+    def give(call: FollowUpCall) -> FollowUpGiveForm | None:
+        if call.pk in given:
+            return given[call.pk]
+        if staff is None or call.state not in followups.LOGGABLE:
+            return None
+        return FollowUpGiveForm(call=call, staff=staff)
+
+    return [(call, form(call), give(call)) for call in calls]
 
 
-def _page(request, *, view: str, status: int = 200, bound: dict | None = None, only: FollowUpCall | None = None):
+def _page(
+    request,
+    *,
+    view: str,
+    status: int = 200,
+    bound: dict | None = None,
+    given: dict | None = None,
+    only: FollowUpCall | None = None,
+):
     now = clock.now()
     if only is not None:
         page, callbacks = None, []
@@ -124,7 +166,7 @@ def _page(request, *, view: str, status: int = 200, bound: dict | None = None, o
     context = {
         "view": view,
         "views": [(code, label) for code, label in VIEW_LABELS.items() if code == MINE or _may_see_team(request.user)],
-        "rows": _rows(calls, request.user, bound),
+        "rows": _rows(calls, request.user, bound, given),
         "callbacks": callbacks,
         "page": page,
         "query": urlencode({"view": view}),
@@ -184,6 +226,31 @@ def log(request, pk: int):
         request,
         _("%(reference)s: %(outcome)s logged.")
         % {"reference": call.inquiry.reference, "outcome": FollowUpOutcome(form.cleaned_data["outcome"]).label},
+    )
+    return redirect(_next_url(request, call))
+
+
+@staff_required
+@require_http_methods(["POST"])
+def give(request, pk: int):
+    """POST: give the call to another caller (a senior rep or above); a refusal shows the call
+    again with the form's errors (400, or 403 / 409 for a refusal of that kind)."""
+    call = _load(pk)
+    form = FollowUpGiveForm(request.POST, call=call, staff=_staff(request.user) or [])
+    try:
+        require(as_actor(request.user), perms.ASSIGN)
+        if not form.is_valid():
+            return _page(request, view=_view(request), only=call, given={call.pk: form}, status=400)
+        call = followups.follow_up_reassign(actor=request.user, call=call, assignee=form.cleaned_data["assignee"])
+    except DomainError as error:
+        apply_domain_error(form, error)
+        call = _load(pk)
+        return _page(request, view=_view(request), only=call, given={call.pk: form}, status=_status_for(error))
+    caller = call.assignee.get_full_name() or call.assignee.get_username()
+    messages.success(
+        request,
+        _("%(reference)s: the follow-up call is now %(caller)s's.")
+        % {"reference": call.inquiry.reference, "caller": caller},
     )
     return redirect(_next_url(request, call))
 

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from fulfillment import clock, scheduling
 from fulfillment.api.auth import api_client_create
-from fulfillment.models import Job
+from fulfillment.models import Job, Notification
 from fulfillment.tiers import Tier
 from inquiries import services
-from inquiries.enums import FollowUpState, InquiryStatus
-from inquiries.models import CallLog, FollowUpCall, FollowUpDelay
+from inquiries.enums import EventType, FollowUpState, InquiryStatus
+from inquiries.models import CallLog, FollowUpCall, FollowUpDelay, InquiryEvent
 from orders import services as order_services
 
 from ..api.conftest import key_client
@@ -68,6 +68,14 @@ def test_anonymous_users_go_to_the_login_page(db):
 
 def test_a_user_without_a_staff_role_is_refused(no_role_user):
     assert _client(no_role_user).get(PAGE).status_code == 403
+
+
+def test_giving_a_call_needs_a_login_and_a_staff_role(rep, no_role_user):
+    call = _due_call(rep)
+    data = {f"give{call.pk}-assignee": rep.pk}
+    response = Client().post(f"{PAGE}{call.pk}/give/", data)
+    assert response.status_code == 302 and "/login" in response["Location"]
+    assert _client(no_role_user).post(f"{PAGE}{call.pk}/give/", data).status_code == 403
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -170,6 +178,102 @@ def test_the_form_needs_its_csrf_token(rep):
     assert client.post(f"{PAGE}{call.pk}/", {f"fu{call.pk}-outcome": "satisfied"}).status_code == 403
 
 
+# --- giving a call to another caller ----------------------------------------------------------------
+
+
+def _give(client, call, assignee, **data):
+    return client.post(f"{PAGE}{call.pk}/give/", {f"give{call.pk}-assignee": assignee, **data})
+
+
+def test_a_senior_gives_a_due_call_from_the_team_view_and_the_new_caller_is_told(
+    rep, senior, django_capture_on_commit_callbacks
+):
+    call = _due_call(rep)
+    other = UserFactory(username="rep2", first_name="Ana", last_name="Reyes", tier=Tier.REP)
+    client = _client(senior)
+    page = client.get(PAGE, {"view": "team"}).content.decode()
+    assert f'action="{PAGE}{call.pk}/give/"' in page and f'name="give{call.pk}-assignee"' in page
+    assert f'<option value="{other.pk}">Ana Reyes · ' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _give(client, call, other.pk, view="team")
+    assert response.status_code == 302 and response["Location"] == f"{PAGE}?view=team"
+    call.refresh_from_db()
+    assert call.assignee == other
+    assert Notification.objects.filter(recipient=other, key=f"follow-up:{call.pk}:0").exists()
+    follow = client.get(response["Location"]).content.decode()
+    assert f"{call.inquiry.reference}: the follow-up call is now Ana Reyes" in follow
+    # the timeline names who gave it and the new caller
+    event = InquiryEvent.objects.filter(inquiry=call.inquiry, type=EventType.FOLLOW_UP_SCHEDULED).latest("id")
+    assert (event.actor_user_id, event.details["caller"]) == (senior.pk, "Ana Reyes")
+    # the new caller now has it in "my calls"
+    assert call.inquiry.reference in _client(other).get(PAGE).content.decode()
+
+
+def test_a_missed_call_is_given_from_the_inquiry_panel_and_returns_there(rep, senior):
+    call = _due_call(rep, missed=True)
+    client = _client(senior)
+    panel = client.get(f"/inquiries/{call.inquiry_id}/follow-up/").content.decode()
+    assert f'action="{PAGE}{call.pk}/give/"' in panel
+    response = _give(client, call, senior.pk, next="inquiry")
+    assert response["Location"] == f"/inquiries/{call.inquiry_id}/"
+    call.refresh_from_db()
+    assert (call.assignee, call.state) == (senior, FollowUpState.MISSED)
+
+
+def test_a_rep_is_not_offered_the_form_and_is_refused(rep):
+    call = _due_call(rep)
+    client = _client(rep)
+    assert "follow-up-give" not in client.get(PAGE).content.decode()
+    assert "follow-up-give" not in client.get(f"/inquiries/{call.inquiry_id}/follow-up/").content.decode()
+    other = UserFactory(username="rep2", tier=Tier.REP)
+    response = _give(client, call, other.pk)
+    assert response.status_code == 403
+    assert "needs Senior rep or above" in response.content.decode()
+    call.refresh_from_db()
+    assert call.assignee == rep
+
+
+@pytest.mark.parametrize("value", ["", "999999", "<b>x</b>", "rep1"])
+def test_a_bad_choice_is_a_form_error_and_changes_nothing(rep, senior, value):
+    call = _due_call(rep)
+    response = _give(_client(senior), call, value)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "errorlist" in page and "<b>x</b>" not in page
+    call.refresh_from_db()
+    assert call.assignee == rep
+
+
+def test_an_inactive_person_is_not_offered_and_cannot_be_chosen(rep, senior):
+    call = _due_call(rep)
+    gone = UserFactory(username="gone", tier=Tier.REP, is_active=False)
+    client = _client(senior)
+    assert f'<option value="{gone.pk}"' not in client.get(PAGE, {"view": "team"}).content.decode()
+    assert _give(client, call, gone.pk).status_code == 400
+    call.refresh_from_db()
+    assert call.assignee == rep
+
+
+def test_a_logged_call_cannot_be_given_400_not_500(rep, senior):
+    call = _due_call(rep)
+    assert _post(_client(rep), call, outcome="satisfied").status_code == 302
+    response = _give(_client(senior), call, senior.pk)
+    assert response.status_code == 400
+    assert "no longer open" in response.content.decode()
+    call.refresh_from_db()
+    assert call.assignee == rep
+
+
+def test_giving_needs_the_csrf_token_and_a_post(rep, senior):
+    call = _due_call(rep)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(senior)
+    assert client.post(f"{PAGE}{call.pk}/give/", {f"give{call.pk}-assignee": senior.pk}).status_code == 403
+    assert _client(senior).get(f"{PAGE}{call.pk}/give/").status_code == 405
+    call.refresh_from_db()
+    assert call.assignee == rep
+
+
 # --- badge and panel ----------------------------------------------------------------------------
 
 
@@ -208,10 +312,10 @@ def _count(client, path, **params) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize(("view", "expected"), [("mine", 4), ("team", 3)])
+@pytest.mark.parametrize(("view", "expected"), [("mine", 4), ("team", 4)])
 def test_the_page_is_a_constant_number_of_queries(rep, senior, view, expected):
-    """mine: session, user, the calls with inquiry, customer and caller, the callbacks due;
-    team: the same without the callbacks."""
+    """mine (a rep): session, user, the calls with inquiry, customer and caller, the callbacks
+    due; team (a senior): the same without the callbacks, with the staff a call may be given to."""
     user = rep if view == "mine" else senior
     for _ in range(2):
         _due_call(rep)
@@ -222,10 +326,14 @@ def test_the_page_is_a_constant_number_of_queries(rep, senior, view, expected):
     assert _count(client, PAGE, view=view) == small == expected
 
 
-def test_the_panel_is_a_constant_number_of_queries(rep):
+def test_the_panel_is_a_constant_number_of_queries(rep, senior):
     call = _due_call(rep)
     client = _client(rep)
     assert _count(client, f"/inquiries/{call.inquiry_id}/follow-up/") == 3
+    for n in range(20):
+        UserFactory(username=f"staff{n}", tier=Tier.REP)
+    # a senior: and the staff a call may be given to, read once however many there are
+    assert _count(_client(senior), f"/inquiries/{call.inquiry_id}/follow-up/") == 4
 
 
 # --- admin -------------------------------------------------------------------------------------
