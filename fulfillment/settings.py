@@ -222,6 +222,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.refresh_rollups",
         "schedule": float(os.environ.get("FD_REPORT_ROLLUP_SECONDS", "600")),
     },
+    # last week's report to supervisors, seniors and specialists (reports/weekly_mail.py): each
+    # hour sends to whoever is due it and was not told yet (from Monday FD_WEEKLY_REPORT_HOUR)
+    "send-weekly-reports": {"task": "reports.tasks.send_weekly_reports", "schedule": 3600.0},
 }
 
 # --- security -------------------------------------------------------------------
@@ -260,6 +263,10 @@ FD_JOB_RETENTION_DAYS = int(os.environ.get("FD_JOB_RETENTION_DAYS", "30"))
 # read while younger than FD_REPORT_ROLLUP_MAX_AGE seconds; 0 turns the reading off.
 FD_REPORT_ROLLUP_SECONDS = int(os.environ.get("FD_REPORT_ROLLUP_SECONDS", "600"))
 FD_REPORT_ROLLUP_MAX_AGE = int(os.environ.get("FD_REPORT_ROLLUP_MAX_AGE", str(2 * FD_REPORT_ROLLUP_SECONDS)))
+# Last week's report by email from this hour on Monday, desk time (0-23); "off": not sent.
+FD_WEEKLY_REPORT_HOUR = os.environ.get("FD_WEEKLY_REPORT_HOUR", "7").strip().lower()
+if FD_WEEKLY_REPORT_HOUR != "off" and not (FD_WEEKLY_REPORT_HOUR.isdigit() and 0 <= int(FD_WEEKLY_REPORT_HOUR) <= 23):
+    raise ImproperlyConfigured("FD_WEEKLY_REPORT_HOUR must be an hour from 0 to 23, or off.")
 #: Extra modules that register scheduled-job handlers (comma-separated; the service tests use it).
 FD_JOB_MODULES = [name for name in os.environ.get("FD_JOB_MODULES", "").split(",") if name.strip()]
 

@@ -12,7 +12,7 @@ from fulfillment.models import Team
 from fulfillment.tiers import Tier
 from inquiries.enums import Category, Channel
 
-from . import rollups
+from . import rollups, weekly_mail
 from .forms import Preset, preset_range
 from .metrics import METRICS, Filters
 from .models import Rollup
@@ -57,3 +57,10 @@ def refresh_rollups() -> dict:
     """Beat, every FD_REPORT_ROLLUP_SECONDS: recompute the dashboard's common views
     (reports/rollups.py)."""
     return refresh()
+
+
+@shared_task(acks_late=True, expires=3600)
+def send_weekly_reports() -> int:
+    """Beat, hourly: last week's report to whoever is due it and was not told yet
+    (reports/weekly_mail.py). Returns how many were told."""
+    return weekly_mail.send()
