@@ -8,10 +8,13 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection, connections
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -24,6 +27,7 @@ from inquiries.targets.models import TargetKind, TargetRecord
 from reports import weekly_mail
 from reports.metrics import Table
 from reports.tasks import send_weekly_reports
+from tests.conftest import require_service
 from tests.escalation.test_notify import received, smtp, smtp_down  # noqa: F401  (fixtures)
 from tests.factories import UserFactory
 
@@ -232,3 +236,43 @@ def test_someone_without_an_email_is_told_in_the_app(smtp):  # noqa: F811
 def test_beat_runs_it_every_hour():
     entry = django_settings.CELERY_BEAT_SCHEDULE["send-weekly-reports"]
     assert (entry["task"], entry["schedule"]) == ("reports.tasks.send_weekly_reports", 3600.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_at_once_tell_each_person_once(smtp, monkeypatch):  # noqa: F811
+    """Two beats by mistake: both runs find the same people untold; the row lock makes the second
+    wait for the first and then find them told. (Without the lock both would mail: the slowed
+    ``words`` keeps both runs inside ``tell`` at the same time.)"""
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…")
+    for name in ("boss", "boss2"):
+        UserFactory(username=name, tier=Tier.SUPERVISOR, email=f"{name}@example.com")
+    real_words_for = weekly_mail.words_for
+
+    def slow_words_for(user, week):
+        words = real_words_for(user, week)
+
+        def slow():
+            time.sleep(0.5)
+            return words()
+
+        return slow
+
+    monkeypatch.setattr(weekly_mail, "words_for", slow_words_for)
+    start, told = threading.Barrier(2), []
+
+    def run():
+        try:
+            start.wait()
+            with clock.frozen(MONDAY):
+                told.append(weekly_mail.send())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(told) == [0, 2] or sorted(told) == [1, 1]
+    assert sorted(m["To"] for m in received(smtp)) == ["boss2@example.com", "boss@example.com"]
+    assert Notification.objects.filter(key="weekly-report:2026-W10").count() == 2
