@@ -128,6 +128,8 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     at = models.DateTimeField()
+    #: A failure row's error text (``failed:<task>``), for the operations page.
+    detail = models.TextField(_("detail"), blank=True, default="")
 
     class Meta:
         verbose_name = _("heartbeat")

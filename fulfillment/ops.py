@@ -289,10 +289,6 @@ def heartbeat_name(what: str, task: str) -> str:
     return f"{what}:{task}"[:50]
 
 
-def error_cache_key(task: str) -> str:
-    return f"ops:beat-error:{task}"
-
-
 @dataclass
 class BeatEntry:
     name: str
@@ -342,8 +338,6 @@ def _every(schedule) -> tuple[float | None, str]:
 
 def beat_schedule(*, now: dt.datetime | None = None) -> list[BeatEntry]:
     """Every CELERY_BEAT_SCHEDULE entry with its last start, success and failure (one query)."""
-    from django.core.cache import cache
-
     now = now or clock.now()
 
     entries = []
@@ -351,15 +345,17 @@ def beat_schedule(*, now: dt.datetime | None = None) -> list[BeatEntry]:
         seconds, every = _every(spec["schedule"])
         entries.append(BeatEntry(name=name, task=spec["task"], seconds=seconds, every=every))
     names = [heartbeat_name(what, entry.task) for entry in entries for what in (RAN, OK, FAILED_RUN, FIRST)]
-    seen = dict(Heartbeat.objects.filter(name__in=names).values_list("name", "at"))
+    rows = Heartbeat.objects.filter(name__in=names).values_list("name", "at", "detail")
+    seen, details = {}, {}
+    for name, at, detail in rows:
+        seen[name], details[name] = at, detail
     firsts = [seen[heartbeat_name(FIRST, entry.task)] for entry in entries if heartbeat_name(FIRST, entry.task) in seen]
     beat_since = min(firsts, default=None)
     for entry in entries:
         entry.last_ran = seen.get(heartbeat_name(RAN, entry.task))
         entry.last_ok = seen.get(heartbeat_name(OK, entry.task))
         entry.last_failed = seen.get(heartbeat_name(FAILED_RUN, entry.task))
-        if entry.last_failed is not None:
-            entry.last_error = cache.get(error_cache_key(entry.task)) or ""
+        entry.last_error = details.get(heartbeat_name(FAILED_RUN, entry.task), "")
         entry.late = entry.is_late(now, beat_since=beat_since)
     return entries
 
@@ -371,14 +367,10 @@ def beat_tasks() -> set[str]:
 def record_beat_run(*, task: str, what: str, error: str = "") -> None:
     """Note that beat task ``task`` started (RAN), succeeded (OK) or failed (FAILED_RUN) now.
 
-    The times are Heartbeat rows (every process sees them); the error text goes to the cache, which
-    every process shares when REDIS_URL is set (in the embedded setup only the worker's log has it)."""
-    from django.core.cache import cache
-
+    The times are Heartbeat rows (every process sees them); a failure's row keeps its error text."""
     now = clock.now()
+    defaults = {"at": now, "detail": error[:2000]} if what == FAILED_RUN else {"at": now}
     with transaction.atomic():
-        Heartbeat.objects.update_or_create(name=heartbeat_name(what, task), defaults={"at": now})
+        Heartbeat.objects.update_or_create(name=heartbeat_name(what, task), defaults=defaults)
         if what == RAN:
             Heartbeat.objects.get_or_create(name=heartbeat_name(FIRST, task), defaults={"at": now})
-    if what == FAILED_RUN:
-        cache.set(error_cache_key(task), error[:2000], timeout=None)

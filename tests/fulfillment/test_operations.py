@@ -389,6 +389,8 @@ def test_a_beat_task_failure_is_recorded_and_logged(caplog):
     entry = {e.task: e for e in ops.beat_schedule(now=T)}["inquiries.tasks.sweep_reminders"]
     assert (entry.last_ran, entry.last_failed, entry.last_ok) == (T, T, None)
     assert entry.failing and entry.last_error == "RuntimeError: db gone"
+    # kept on the failure's row, so every process (web, worker; embedded or not) reads the same
+    assert Heartbeat.objects.get(name="failed:inquiries.tasks.sweep_reminders").detail == "RuntimeError: db gone"
     assert "inquiries.tasks.sweep_reminders [t-1] failed" in caplog.text
     with clock.frozen(T + MIN):
         task_success.send(sender=task, result=0)
