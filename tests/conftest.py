@@ -49,6 +49,20 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(autouse=True)
+def _the_clock_is_left_running():
+    """A test that leaves ``clock`` frozen (e.g. ``clock.frozen`` entered in two threads at once)
+    fails itself, not whichever test happens to run next."""
+    from django.utils import timezone
+
+    from fulfillment import clock
+
+    yield
+    if clock._now is not timezone.now:
+        clock._now = timezone.now
+        pytest.fail("the test left fulfillment.clock frozen")
+
+
+@pytest.fixture(autouse=True)
 def _service_target_defaults(request):
     """Migration 0006 creates the default calendar and service policy, inquiries 0011 the
         authority limits, escalation 0002 the escalation notice templates and the example rules
