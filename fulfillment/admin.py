@@ -28,11 +28,11 @@ class StaffUserAdmin(UserAdmin):
     list_select_related = ("team",)
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("Desk"), {"fields": ("tier", "team", "language")}),
+        (_("Desk"), {"fields": ("tier", "team", "language", "weekly_report")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        (_("Desk"), {"fields": ("tier", "team", "language")}),
+        (_("Desk"), {"fields": ("tier", "team", "language", "weekly_report")}),
     )
     inlines = [SpecialtyInline]
 

@@ -58,6 +58,11 @@ class User(AbstractUser):
         related_name="members",
         help_text=_("The reports count an inquiry for the team of the person it is assigned to."),
     )
+    weekly_report = models.BooleanField(
+        _("weekly report on Monday"),
+        default=True,
+        help_text=_("Last week's headline figures, in the app and by email (senior reps and above)."),
+    )
 
     class Meta:
         verbose_name = _("staff user")

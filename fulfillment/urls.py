@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("preferences/language/", views.set_language, name="set_language"),
+    path("preferences/weekly-report/", views.set_weekly_report, name="set_weekly_report"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/count/", views.notification_count, name="notification_count"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -21,6 +22,7 @@ from . import clock, notifications
 from .errors import NotFound
 from .models import Heartbeat
 from .pagination import keyset_page
+from .tiers import Tier
 
 
 def staff_required(view):
@@ -115,7 +117,8 @@ def notification_list(request):
         size=NOTIFICATIONS_PAGE_SIZE,
         key="created_at",
     )
-    return render(request, "fulfillment/notifications.html", {"page": page})
+    weekly = (request.user.tier or 0) >= Tier.SENIOR_REP  # who is sent the weekly report
+    return render(request, "fulfillment/notifications.html", {"page": page, "weekly": weekly})
 
 
 @never_cache
@@ -142,6 +145,20 @@ def notification_read(request, notification_id: int):
         raise Http404(exc.message) from None
     target = notification.url if _same_site(notification.url) else None
     return redirect(target or "notifications")
+
+
+@staff_required
+@require_POST
+def set_weekly_report(request):
+    """Turn last week's report on Monday on or off for oneself (a checkbox: absent is off)."""
+    user = request.user
+    user.weekly_report = request.POST.get("weekly_report") == "on"
+    user.save(update_fields=["weekly_report"])
+    if user.weekly_report:
+        messages.success(request, _("You will get last week's report on Monday."))
+    else:
+        messages.success(request, _("You will no longer get the weekly report."))
+    return redirect("notifications")
 
 
 @staff_required

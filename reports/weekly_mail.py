@@ -69,10 +69,11 @@ def key_for(week: tuple[dt.date, dt.date]) -> str:
 
 
 def recipients(week: tuple[dt.date, dt.date]) -> list[User]:
-    """Active staff who may read the reports and were not told about ``week`` yet."""
+    """Active staff who may read the reports, want the report (``User.weekly_report``, on the
+    notifications page) and were not told about ``week`` yet."""
     told = Notification.objects.filter(key=key_for(week)).values("recipient_id")
     return list(
-        User.objects.filter(is_active=True, tier__gte=Tier.SENIOR_REP)
+        User.objects.filter(is_active=True, tier__gte=Tier.SENIOR_REP, weekly_report=True)
         .exclude(pk__in=told)
         .order_by("pk")
         .only("pk", "username", "email", "language", "tier", "is_active", "first_name", "last_name")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
+from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -276,3 +277,47 @@ def test_two_runners_at_once_tell_each_person_once(smtp, monkeypatch):  # noqa: 
     assert sorted(told) == [0, 2] or sorted(told) == [1, 1]
     assert sorted(m["To"] for m in received(smtp)) == ["boss2@example.com", "boss@example.com"]
     assert Notification.objects.filter(key="weekly-report:2026-W10").count() == 2
+
+
+# --- turning it off --------------------------------------------------------------------------------
+
+
+def test_a_person_turns_the_report_off_and_on_from_the_notifications_page(client, smtp):  # noqa: F811
+    boss = UserFactory(username="boss", tier=Tier.SUPERVISOR, email="boss@example.com")
+    client.force_login(boss)
+    page = client.get("/notifications/").content.decode()
+    assert 'action="/preferences/weekly-report/"' in page and 'name="weekly_report" checked' in page
+    response = client.post("/preferences/weekly-report/", {})  # the box unticked
+    assert response.status_code == 302 and response["Location"] == "/notifications/"
+    boss.refresh_from_db()
+    assert boss.weekly_report is False
+    assert "You will no longer get the weekly report." in client.get("/notifications/").content.decode()
+    with clock.frozen(MONDAY):
+        assert weekly_mail.send() == 0
+    assert received(smtp) == [] and not Notification.objects.exists()
+    client.post("/preferences/weekly-report/", {"weekly_report": "on"})
+    boss.refresh_from_db()
+    assert boss.weekly_report is True
+    with clock.frozen(MONDAY + dt.timedelta(hours=1)):
+        assert weekly_mail.send() == 1
+
+
+def test_a_rep_is_not_offered_the_report(client):
+    rep = UserFactory(username="rep", tier=Tier.REP)
+    client.force_login(rep)
+    assert "weekly-report" not in client.get("/notifications/").content.decode()
+
+
+def test_the_preference_needs_a_staff_login_a_post_and_the_csrf_token(client, no_role_user):
+    assert client.post("/preferences/weekly-report/", {}).status_code == 302  # to the login page
+    boss = UserFactory(username="boss", tier=Tier.SUPERVISOR)
+    client.force_login(boss)
+    assert client.get("/preferences/weekly-report/").status_code == 405
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(boss)
+    assert strict.post("/preferences/weekly-report/", {}).status_code == 403
+    boss.refresh_from_db()
+    assert boss.weekly_report is True
+    other = Client()
+    other.force_login(no_role_user)
+    assert other.post("/preferences/weekly-report/", {}).status_code == 403
