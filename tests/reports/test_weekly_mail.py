@@ -5,6 +5,7 @@ happens when the mail server is down. Mail goes through a real SMTP server on lo
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
 from django.utils import translation
@@ -321,3 +323,20 @@ def test_the_preference_needs_a_staff_login_a_post_and_the_csrf_token(client, no
     other = Client()
     other.force_login(no_role_user)
     assert other.post("/preferences/weekly-report/", {}).status_code == 403
+
+
+def test_the_command_sends_it_now_and_says_what_it_did(smtp, settings):  # noqa: F811
+    UserFactory(username="boss", tier=Tier.SUPERVISOR, email="boss@example.com")
+    out = io.StringIO()
+    with clock.frozen(MONDAY):
+        call_command("send_weekly_reports", stdout=out)
+        call_command("send_weekly_reports", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Week 2026-W10: 1 told now (those told before are not told again).",
+        "Week 2026-W10: 0 told now (those told before are not told again).",
+    ]
+    assert [m["To"] for m in received(smtp)] == ["boss@example.com"]
+    settings.FD_WEEKLY_REPORT_HOUR = "off"
+    out = io.StringIO()
+    call_command("send_weekly_reports", stdout=out)
+    assert out.getvalue().startswith("Nothing due")
