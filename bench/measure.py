@@ -1,4 +1,4 @@
-"""Shared by the bench scripts: a database timer and the percentile they report."""
+"""Shared by the bench scripts: a database timer, a timed request and the percentile they report."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
+
+
+def timed_get(client, url: str):
+    """GET ``url`` through ``client``: (response, wall milliseconds, milliseconds inside the
+    database)."""
+    from django.db import connection
+
+    timer = DbTimer()
+    with connection.execute_wrapper(timer):
+        start = time.perf_counter()
+        response = client.get(url)
+        elapsed = time.perf_counter() - start
+    return response, elapsed * 1000, timer.seconds * 1000

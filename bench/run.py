@@ -74,7 +74,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from measure import DbTimer, pct  # noqa: E402  (bench/ is on sys.path when run as a script)
+from measure import pct, timed_get  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 settings.DEBUG = False  # no query log, no debug pages: production behaviour for the timed requests
 
@@ -219,15 +219,11 @@ def time_scenario(client: Client, key: str, label: str, url_for, args) -> tuple[
     deadline = time.perf_counter() + args.max_seconds
     for i in range(args.runs):
         url = url_for(args.warmup + i)
-        timer = DbTimer()
-        with connection.execute_wrapper(timer):
-            start = time.perf_counter()
-            response = client.get(url)
-            elapsed = time.perf_counter() - start
+        response, ms, db_ms = timed_get(client, url)
         if response.status_code != 200:
             sys.exit(f"{key}: {url} answered {response.status_code}")
-        times.append(elapsed * 1000)
-        db_times.append(timer.seconds * 1000)
+        times.append(ms)
+        db_times.append(db_ms)
         if time.perf_counter() > deadline:
             break
     row = {

@@ -41,7 +41,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from measure import DbTimer, pct
+from measure import DbTimer, pct, timed_get
 
 from fulfillment import clock
 from fulfillment.tiers import Tier
@@ -256,15 +256,11 @@ def time_page(client, url: str, args, *, mode: str, range_label: str, label: str
         client.get(url)
     times, db_times = [], []
     for _ in range(args.page_runs):
-        timer = DbTimer()
-        with connection.execute_wrapper(timer):
-            start = time.perf_counter()
-            response = client.get(url)
-            elapsed = time.perf_counter() - start
+        response, ms, db_ms = timed_get(client, url)
         if response.status_code != 200:
             sys.exit(f"{url} answered {response.status_code}")
-        times.append(elapsed * 1000)
-        db_times.append(timer.seconds * 1000)
+        times.append(ms)
+        db_times.append(db_ms)
     r = {**summary(times, db_times), "url": url, "range": range_label, "filter": label, "mode": mode}
     r["queries"] = queries
     log(f"page {url:50} p50={r['p50']:8.1f} p95={r['p95']:8.1f} db_p50={r['db_p50']:8.1f} q={r['queries']}")

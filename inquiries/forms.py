@@ -24,9 +24,14 @@ def staff_choices():
     return get_user_model().objects.filter(is_active=True, tier__isnull=False).order_by("username")
 
 
+def staff_label(user) -> str:
+    """How a staff member is offered in a choice: their name and role."""
+    return f"{user.get_full_name() or user.get_username()} · {user.role_label}"
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.get_full_name() or obj.get_username()} · {obj.role_label}"
+        return staff_label(obj)
 
 
 class DurationField(forms.CharField):

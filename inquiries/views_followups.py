@@ -29,7 +29,7 @@ from orders.views import _status_for  # one mapping of refusals to HTTP codes
 
 from . import permissions as perms
 from .enums import DONE, CallbackState, FollowUpOutcome, FollowUpState
-from .forms import apply_domain_error, staff_choices
+from .forms import apply_domain_error, staff_choices, staff_label
 from .models import Callback, FollowUpCall
 from .services import followups
 
@@ -71,7 +71,7 @@ def _staff(user) -> list[tuple[int, str]] | None:
     """The people a call may be given to, for a user who may give calls (None otherwise)."""
     if not can(as_actor(user), perms.ASSIGN):
         return None
-    return [(u.pk, f"{u.get_full_name() or u.get_username()} · {u.role_label}") for u in staff_choices()]
+    return [(person.pk, staff_label(person)) for person in staff_choices()]
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def _days(filters: Filters) -> list[dt.date]:
     return [filters.start + dt.timedelta(days=n) for n in range((filters.end - filters.start).days + 1)]
 
 
-def _percent(part: int, whole: int) -> float | None:
+def percent(part: int, whole: int) -> float | None:
     """``part`` as a percentage of ``whole``, one decimal; None when ``whole`` is 0."""
     return round(100 * part / whole, 1) if whole else None
 
@@ -260,7 +260,7 @@ def escalations(filters: Filters) -> Table:
         if not (reached or up or t in times):
             continue
         hours = round(times[t] / 3600, 1) if t in times else None
-        rows.append((str(Tier(t).label), reached, up, _percent(up, reached), hours))
+        rows.append((str(Tier(t).label), reached, up, percent(up, reached), hours))
     return Table(
         key="escalations",
         title=str(_("Escalation rate and time at each tier")),
@@ -298,9 +298,9 @@ def first_contact(filters: Filters) -> Table:
                 str(_("All")),
                 resolved,
                 totals["first"],
-                _percent(totals["first"], resolved),
+                percent(totals["first"], resolved),
                 totals["reopened"],
-                _percent(totals["reopened"], resolved),
+                percent(totals["reopened"], resolved),
             )
         )
     return Table(

@@ -32,7 +32,7 @@ from fulfillment.tiers import Tier
 
 from . import rollups
 from .forms import iso_week
-from .metrics import METRICS, Filters, Table
+from .metrics import METRICS, Filters, Table, percent
 from .permissions import locked_tier
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ def _total(table: Table, column: int) -> int:
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}" if whole else "—"
+    """The dashboard's percentage (one decimal), as text; "—" when ``whole`` is 0."""
+    value = percent(part, whole)
+    return "—" if value is None else f"{value:.1f}"
 
 
 def headlines(tables: dict[str, Table]) -> list[str]:
